@@ -1,0 +1,35 @@
+import type { Logger } from '../../ports/logger.ts';
+
+const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|credential/i;
+
+/** Drops values under secret-looking keys, at any depth, before anything is written. */
+function scrub(value: unknown, depth = 0): unknown {
+  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) && v !== undefined ? '[redacted]' : scrub(v, depth + 1);
+  return out;
+}
+
+/**
+ * JSON lines on stderr. Over stdio, stdout carries only JSON-RPC, so logs must never go
+ * there.
+ */
+export class StderrLogger implements Logger {
+  constructor(private readonly write: (line: string) => void = (l) => process.stderr.write(l)) {}
+
+  private emit(level: string, message: string, fields?: Record<string, unknown>) {
+    const record = { time: new Date().toISOString(), level, msg: message, ...(fields ? (scrub(fields) as object) : {}) };
+    this.write(`${JSON.stringify(record)}\n`);
+  }
+
+  info(message: string, fields?: Record<string, unknown>) {
+    this.emit('info', message, fields);
+  }
+  warn(message: string, fields?: Record<string, unknown>) {
+    this.emit('warn', message, fields);
+  }
+  error(message: string, fields?: Record<string, unknown>) {
+    this.emit('error', message, fields);
+  }
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { isDomainError, type DomainError, type ErrorCode } from '../../domain/errors.ts';
+import type { Logger } from '../../ports/logger.ts';
+
+/** What the model should do next, per error code. */
+function hint(err: DomainError): string {
+  const code: ErrorCode = err.code;
+  switch (code) {
+    case 'QUERY_INVALID':
+      return 'Fix the statement and call again; use get_table_schema to check names and types.';
+    case 'POLICY_DENIED':
+      return 'Do not retry this statement; rephrase it as a read (SELECT, SHOW, DESCRIBE, EXPLAIN).';
+    case 'INVALID_ARGUMENT':
+      return 'Correct the arguments and call again.';
+    case 'NOT_FOUND':
+      return 'Use list_catalogs, list_schemas and list_tables to find the right name.';
+    case 'TIMEOUT':
+      return 'Make the query cheaper: add a LIMIT, a more selective WHERE clause or an aggregation.';
+    case 'CANCELLED':
+      return 'The call was cancelled by the client.';
+    case 'ENGINE_UNAVAILABLE':
+      return err.details.retryable === false ? 'Retrying will not help until the operator fixes it.' : 'Retry in a little while.';
+    case 'INTERNAL':
+      return 'This is a server fault; retrying may not help.';
+    default: {
+      const unreachable: never = code;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * Turns any failure into a tool result with a stable `structuredContent.code`. Domain
+ * errors keep their message (Trino's message for QUERY_INVALID); anything else becomes
+ * "internal error (ref …)" and only the log gets the details.
+ */
+export function toolError(err: unknown, log: Logger, tool: string): CallToolResult {
+  let domain: DomainError | undefined = isDomainError(err) ? err : undefined;
+  let message: string;
+  let structured: Record<string, unknown>;
+  if (domain && domain.code !== 'INTERNAL') {
+    message = domain.message;
+    structured = { code: domain.code, message, ...domain.details };
+  } else {
+    const ref = randomUUID().slice(0, 8);
+    const e = err as { message?: unknown; stack?: unknown };
+    log.error('internal error in tool', { tool, ref, error: String(e?.message ?? err), stack: String(e?.stack ?? '') });
+    message = `internal error (ref ${ref})`;
+    structured = { code: 'INTERNAL', message, ref };
+    domain = undefined;
+  }
+  const code = structured['code'] as ErrorCode;
+  const advice = domain ? hint(domain) : 'This is a server fault; retrying may not help.';
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${code}: ${message}\n${advice}` }],
+    structuredContent: structured,
+  };
+}

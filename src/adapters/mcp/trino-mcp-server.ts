@@ -1,0 +1,283 @@
+import { McpServer, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import { inject, injectable } from 'inversify';
+import { z } from 'zod';
+import { EXPLAIN_TYPES, type Principal } from '../../domain/model.ts';
+import {
+  DescribeTable,
+  ExecuteQuery,
+  ExplainQuery,
+  ListCatalogs,
+  ListSchemas,
+  ListTables,
+  type QuerySettings,
+} from '../../domain/use-cases.ts';
+import { isDomainError } from '../../domain/errors.ts';
+import { Logger } from '../../ports/logger.ts';
+import { toolError } from './errors.ts';
+import { renderList, renderTable } from './render.ts';
+
+/** Settings the MCP edge needs to describe its tools truthfully. */
+export interface McpSettings extends QuerySettings {
+  readonly allowWrites: boolean;
+  readonly name: string;
+  readonly version: string;
+}
+export const McpSettings = Symbol.for('McpSettings');
+
+/** Finds the caller of a request: fixed over stdio, from the verified token over HTTP. */
+export type PrincipalResolver = (ctx: ServerContext) => Principal;
+
+const READ_ANNOTATIONS = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+const catalogArg = z.string().min(1).describe('Catalog name as Trino lists it; defaults to TRINO_CATALOG.');
+const schemaArg = z.string().min(1).describe('Schema name as Trino lists it; defaults to TRINO_SCHEMA.');
+
+const columnSchema = z.object({ name: z.string(), type: z.string() });
+
+export const outputSchemas = {
+  list_catalogs: z.object({ catalogs: z.array(z.string()), truncated: z.boolean() }),
+  list_schemas: z.object({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean() }),
+  list_tables: z.object({ catalog: z.string(), schema: z.string(), tables: z.array(z.string()), truncated: z.boolean() }),
+  get_table_schema: z.object({
+    catalog: z.string(),
+    schema: z.string(),
+    table: z.string(),
+    columns: z.array(
+      z.object({ name: z.string(), type: z.string(), extra: z.string().optional(), comment: z.string().optional() }),
+    ),
+  }),
+  execute_query: z.object({
+    columns: z.array(columnSchema).describe('Result columns in order; names may repeat.'),
+    rows: z.array(z.array(z.unknown())).describe('Rows as arrays, values in column order (JSON as Trino returns them).'),
+    rowCount: z.number().int(),
+    truncated: z.boolean().describe('True when more rows existed than were returned; the query was then cancelled.'),
+    queryId: z.string().optional().describe('Trino query id.'),
+  }),
+  explain_query: z.object({ type: z.enum(EXPLAIN_TYPES), plan: z.string() }),
+};
+
+/**
+ * Builds MCP servers that expose the use-cases as tools. One instance per connection
+ * (stdio) or per request (stateless HTTP); all share the use-cases.
+ */
+@injectable()
+export class TrinoMcpServer {
+  constructor(
+    @inject(McpSettings) private readonly settings: McpSettings,
+    @inject(Logger) private readonly log: Logger,
+    @inject(ListCatalogs) private readonly listCatalogs: ListCatalogs,
+    @inject(ListSchemas) private readonly listSchemas: ListSchemas,
+    @inject(ListTables) private readonly listTables: ListTables,
+    @inject(DescribeTable) private readonly describeTable: DescribeTable,
+    @inject(ExecuteQuery) private readonly executeQuery: ExecuteQuery,
+    @inject(ExplainQuery) private readonly explainQuery: ExplainQuery,
+  ) {}
+
+  /** Runs one tool call: resolves the caller, logs the outcome, maps every failure. */
+  private async call(
+    tool: string,
+    ctx: ServerContext,
+    principalOf: PrincipalResolver,
+    body: (principal: Principal, signal: AbortSignal) => Promise<CallToolResult & { queryId?: string; rows?: number }>,
+  ): Promise<CallToolResult> {
+    const started = performance.now();
+    let principal: Principal | undefined;
+    try {
+      principal = principalOf(ctx);
+      const { queryId, rows, ...result } = await body(principal, ctx.mcpReq.signal);
+      this.log.info('tool call', {
+        tool,
+        user: principal.subject,
+        via: principal.via,
+        queryId,
+        rows,
+        durationMs: Math.round(performance.now() - started),
+        outcome: 'ok',
+      });
+      return result;
+    } catch (err) {
+      const result = toolError(err, this.log, tool);
+      const structured = result.structuredContent as { code: string; queryId?: string };
+      this.log.info('tool call', {
+        tool,
+        user: principal?.subject,
+        via: principal?.via,
+        queryId: structured.queryId,
+        durationMs: Math.round(performance.now() - started),
+        outcome: structured.code,
+        ...(isDomainError(err) && err.details.errorName ? { errorName: err.details.errorName } : {}),
+      });
+      return result;
+    }
+  }
+
+  create(principalOf: PrincipalResolver): McpServer {
+    const s = this.settings;
+    const server = new McpServer(
+      { name: s.name, version: s.version },
+      {
+        capabilities: { tools: {} },
+        instructions:
+          'Explore a Trino cluster: list_catalogs → list_schemas → list_tables → get_table_schema, then execute_query. ' +
+          (s.allowWrites ? 'Write statements are enabled by the operator.' : 'The server is read-only.'),
+      },
+    );
+
+    server.registerTool(
+      'list_catalogs',
+      {
+        title: 'List catalogs',
+        description: 'Lists the Trino catalogs (data sources) this server can see. Start here.',
+        inputSchema: z.object({}),
+        outputSchema: outputSchemas.list_catalogs,
+        annotations: READ_ANNOTATIONS,
+      },
+      (_args, ctx) =>
+        this.call('list_catalogs', ctx, principalOf, async (p, signal) => {
+          const r = await this.listCatalogs.execute(p, signal);
+          return {
+            content: [{ type: 'text', text: renderList('Catalogs', r.names, r.truncated) }],
+            structuredContent: { catalogs: [...r.names], truncated: r.truncated },
+            rows: r.names.length,
+          };
+        }),
+    );
+
+    server.registerTool(
+      'list_schemas',
+      {
+        title: 'List schemas',
+        description: 'Lists the schemas of one catalog.',
+        inputSchema: z.object({ catalog: catalogArg.optional() }),
+        outputSchema: outputSchemas.list_schemas,
+        annotations: READ_ANNOTATIONS,
+      },
+      (args, ctx) =>
+        this.call('list_schemas', ctx, principalOf, async (p, signal) => {
+          const r = await this.listSchemas.execute(args, p, signal);
+          return {
+            content: [{ type: 'text', text: renderList(`Schemas in ${r.catalog}`, r.names, r.truncated) }],
+            structuredContent: { catalog: r.catalog, schemas: [...r.names], truncated: r.truncated },
+            rows: r.names.length,
+          };
+        }),
+    );
+
+    server.registerTool(
+      'list_tables',
+      {
+        title: 'List tables',
+        description: 'Lists the tables and views of one schema.',
+        inputSchema: z.object({ catalog: catalogArg.optional(), schema: schemaArg.optional() }),
+        outputSchema: outputSchemas.list_tables,
+        annotations: READ_ANNOTATIONS,
+      },
+      (args, ctx) =>
+        this.call('list_tables', ctx, principalOf, async (p, signal) => {
+          const r = await this.listTables.execute(args, p, signal);
+          return {
+            content: [{ type: 'text', text: renderList(`Tables in ${r.catalog}.${r.schema}`, r.names, r.truncated) }],
+            structuredContent: { catalog: r.catalog, schema: r.schema, tables: [...r.names], truncated: r.truncated },
+            rows: r.names.length,
+          };
+        }),
+    );
+
+    server.registerTool(
+      'get_table_schema',
+      {
+        title: 'Describe a table',
+        description:
+          'Returns the columns of a table in order, with their Trino types. `table` may be `table`, `schema.table` or ' +
+          '`catalog.schema.table`; quote a part that contains a dot with double quotes ("my.table"). Missing parts come ' +
+          'from `catalog`/`schema`, then from the server defaults.',
+        inputSchema: z.object({
+          table: z.string().min(1).describe('`table`, `schema.table` or `catalog.schema.table`.'),
+          catalog: catalogArg.optional(),
+          schema: schemaArg.optional(),
+        }),
+        outputSchema: outputSchemas.get_table_schema,
+        annotations: READ_ANNOTATIONS,
+      },
+      (args, ctx) =>
+        this.call('get_table_schema', ctx, principalOf, async (p, signal) => {
+          const r = await this.describeTable.execute(args, p, signal);
+          const text = [
+            `${r.catalog}.${r.schema}.${r.table}:`,
+            ...r.columns.map((c) => `${c.name}\t${c.type}${c.extra ? `\t${c.extra}` : ''}${c.comment ? `\t-- ${c.comment}` : ''}`),
+          ].join('\n');
+          return { content: [{ type: 'text', text }], structuredContent: r, rows: r.columns.length };
+        }),
+    );
+
+    server.registerTool(
+      'execute_query',
+      {
+        title: s.allowWrites ? 'Run SQL' : 'Run a read-only SQL query',
+        description:
+          (s.allowWrites
+            ? 'Runs one SQL statement on Trino (the operator enabled writes). '
+            : 'Runs one read-only SQL statement on Trino: SELECT, WITH … SELECT, VALUES, TABLE, SHOW, DESCRIBE or ' +
+              'EXPLAIN. Anything that writes or changes session state is refused with POLICY_DENIED. ') +
+          `Use Trino SQL with fully qualified names (catalog.schema.table) unless the defaults apply. At most ` +
+          `${s.maxRows} rows are returned (\`limit\` may lower this); when more exist, \`truncated\` is true and the ` +
+          `query is cancelled, so prefer aggregations and LIMIT. Queries running longer than ` +
+          `${Math.round(s.timeoutMs / 1000)} s are cancelled with TIMEOUT.`,
+        inputSchema: z.object({
+          sql: z.string().min(1).describe('One Trino SQL statement; a trailing semicolon is allowed.'),
+          limit: z
+            .number()
+            .int()
+            .min(1)
+            .optional()
+            .describe(`Return at most this many rows (values above ${s.maxRows} are lowered to ${s.maxRows}).`),
+        }),
+        outputSchema: outputSchemas.execute_query,
+        annotations: s.allowWrites
+          ? { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }
+          : READ_ANNOTATIONS,
+      },
+      (args, ctx) =>
+        this.call('execute_query', ctx, principalOf, async (p, signal) => {
+          const r = await this.executeQuery.execute(args, p, signal);
+          const cap = Math.min(args.limit ?? s.maxRows, s.maxRows);
+          return {
+            content: [{ type: 'text', text: renderTable(r, cap) }],
+            structuredContent: {
+              columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
+              rows: r.rows.map((row) => [...row]),
+              rowCount: r.rowCount,
+              truncated: r.truncated,
+              ...(r.queryId ? { queryId: r.queryId } : {}),
+            },
+            ...(r.queryId ? { queryId: r.queryId } : {}),
+            rows: r.rowCount,
+          };
+        }),
+    );
+
+    server.registerTool(
+      'explain_query',
+      {
+        title: 'Explain a query',
+        description:
+          'Shows how Trino would run a statement, without running it. `type`: LOGICAL (default, the plan), ' +
+          'DISTRIBUTED (with stages and exchanges), IO (tables and columns read), VALIDATE (only checks that the ' +
+          'statement is valid). The statement must itself be allowed by the server policy.',
+        inputSchema: z.object({
+          sql: z.string().min(1).describe('The statement to explain (without EXPLAIN).'),
+          type: z.enum(EXPLAIN_TYPES).optional().describe('Plan type; LOGICAL when omitted.'),
+        }),
+        outputSchema: outputSchemas.explain_query,
+        annotations: READ_ANNOTATIONS,
+      },
+      (args, ctx) =>
+        this.call('explain_query', ctx, principalOf, async (p, signal) => {
+          const r = await this.explainQuery.execute(args, p, signal);
+          return { content: [{ type: 'text', text: r.plan }], structuredContent: r };
+        }),
+    );
+
+    return server;
+  }
+}

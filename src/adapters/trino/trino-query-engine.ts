@@ -1,0 +1,194 @@
+import { inject, injectable } from 'inversify';
+import { BasicAuth, Trino, type ConnectionOptions, type QueryResult } from 'trino-client';
+import { DomainError } from '../../domain/errors.ts';
+import type { Column } from '../../domain/model.ts';
+import type { QueryEngine, QueryEvent, QueryRequest } from '../../ports/query-engine.ts';
+import { Logger } from '../../ports/logger.ts';
+
+/** How to reach Trino; built by src/app/config from TRINO_* variables. */
+export interface TrinoConnection {
+  /** e.g. `https://trino.example.com:443` */
+  readonly server: string;
+  readonly user: string;
+  readonly password?: string | undefined;
+  /** Verify the server certificate (false only with TRINO_SSL_INSECURE=true). */
+  readonly verifyCertificates: boolean;
+  /** X-Trino-Source. */
+  readonly source: string;
+}
+export const TrinoConnection = Symbol.for('TrinoConnection');
+
+const CANCEL_WAIT_MS = 5_000;
+
+/** The pieces of an axios error worth reporting; the error object itself holds credentials. */
+function describeTransportError(err: unknown): { status?: number; code?: string; message: string } {
+  const e = err as { response?: { status?: number }; code?: string; message?: string };
+  return {
+    ...(e.response?.status !== undefined ? { status: e.response.status } : {}),
+    ...(e.code ? { code: e.code } : {}),
+    message: typeof e.message === 'string' ? e.message.replace(/\/\/[^/@\s]*@/g, '//') : 'unknown error',
+  };
+}
+
+function transportError(err: unknown): DomainError {
+  const t = describeTransportError(err);
+  if (t.status === 401 || t.status === 403) {
+    return new DomainError(
+      'ENGINE_UNAVAILABLE',
+      `Trino refused this server's credentials (HTTP ${t.status}); the operator must check TRINO_USER / TRINO_PASSWORD.`,
+      { retryable: false },
+    );
+  }
+  const what = t.status !== undefined ? `HTTP ${t.status}` : (t.code ?? 'no answer');
+  return new DomainError('ENGINE_UNAVAILABLE', `Trino is unavailable (${what}); retry later.`, { retryable: true });
+}
+
+function queryError(result: QueryResult): DomainError {
+  const e = result.error!;
+  const details = { errorName: e.errorName, queryId: result.id };
+  if (e.errorType === 'USER_ERROR') return new DomainError('QUERY_INVALID', e.message, details);
+  return new DomainError('ENGINE_UNAVAILABLE', `Trino failed the query (${e.errorName}): ${e.message}`, {
+    ...details,
+    retryable: e.errorType !== 'INTERNAL_ERROR',
+  });
+}
+
+function cancelledError(queryId?: string): DomainError {
+  return new DomainError('CANCELLED', 'The request was cancelled; the Trino query was cancelled too.', queryId ? { queryId } : {});
+}
+
+/** Resolves with `promise`, or rejects as soon as `signal` aborts (the promise keeps running). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * QueryEngine on trino-client. trino-client 0.2.x has three sharp edges, handled here:
+ * - query errors arrive in `result.error` instead of throwing: turned into DomainErrors;
+ * - it has no abort or timeout: every wait races the signal, and an abandoned query is
+ *   cancelled with DELETE /v1/query/{id};
+ * - a client keeps mutable session headers (Set-Session, Set-Catalog, prepared
+ *   statements) across queries: each query gets its own client, so nothing leaks
+ *   between users' queries.
+ */
+@injectable()
+export class TrinoQueryEngine implements QueryEngine {
+  constructor(
+    @inject(TrinoConnection) private readonly connection: TrinoConnection,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  private client(request: QueryRequest): Trino {
+    const c = this.connection;
+    const options: ConnectionOptions = {
+      server: c.server,
+      source: c.source,
+      ...(c.password !== undefined ? { auth: new BasicAuth(c.user, c.password) } : {}),
+      ...(c.server.startsWith('https:') ? { ssl: { rejectUnauthorized: c.verifyCertificates } } : {}),
+      extraHeaders: {
+        'X-Trino-User': c.user,
+        'X-Trino-Client-Info': `trino-mcp via=${request.principal.via} subject=${request.principal.subject}`,
+      },
+    };
+    return Trino.create(options);
+  }
+
+  async *run(request: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
+    if (signal.aborted) throw cancelledError();
+    const trino = this.client(request);
+    let queryId: string | undefined;
+    let finished = false;
+    const cancel = async () => {
+      if (!queryId) return;
+      const id = queryId;
+      try {
+        await untilAborted(trino.cancel(id), AbortSignal.timeout(CANCEL_WAIT_MS));
+      } catch (err) {
+        this.log.warn('could not cancel Trino query', { queryId: id, error: describeTransportError(err).message });
+      }
+    };
+
+    const submitted = trino.query({
+      query: request.sql,
+      ...(request.catalog ? { catalog: request.catalog } : {}),
+      ...(request.schema ? { schema: request.schema } : {}),
+    });
+    let iterator: Awaited<typeof submitted>;
+    try {
+      iterator = await untilAborted(submitted, signal);
+    } catch (err) {
+      if (signal.aborted) {
+        // The POST may still complete: cancel whatever it started.
+        submitted.then((it) => {
+          queryId = firstResult(it)?.id;
+          return cancel();
+        }, () => undefined);
+        throw cancelledError();
+      }
+      throw transportError(err);
+    }
+
+    try {
+      const first = firstResult(iterator);
+      if (!first) throw new DomainError('INTERNAL', 'trino-client returned no initial query result');
+      if (first.error) {
+        finished = true;
+        throw queryError(first);
+      }
+      queryId = first.id;
+      yield { kind: 'started', queryId };
+      let columnsSent = false;
+      if (!first.nextUri) finished = true;
+      while (!finished) {
+        let step: IteratorResult<QueryResult>;
+        try {
+          step = await untilAborted(iterator.next(), signal);
+        } catch (err) {
+          if (signal.aborted) throw cancelledError(queryId);
+          throw transportError(err);
+        }
+        const page = step.value;
+        if (step.done || !page.nextUri) finished = true;
+        if (step.done) break;
+        if (page.error) throw queryError(page);
+        if (!columnsSent && page.columns) {
+          columnsSent = true;
+          yield { kind: 'columns', columns: page.columns.map((c: { name: string; type: string }): Column => ({ name: c.name, type: c.type })) };
+        }
+        if (page.data && page.data.length > 0) yield { kind: 'rows', rows: page.data };
+      }
+      if (!columnsSent) yield { kind: 'columns', columns: [] };
+    } finally {
+      if (!finished) await cancel();
+    }
+  }
+}
+
+/**
+ * The POST /v1/statement answer, which trino-client's Iterator keeps in a private field
+ * and never yields. It carries the query id, which a cancel needs before the first page
+ * arrives. trino-client is pinned to an exact version; test/contract fails if this moves.
+ */
+function firstResult(iterator: unknown): QueryResult | undefined {
+  return (iterator as { iter?: { queryResult?: QueryResult } }).iter?.queryResult;
+}

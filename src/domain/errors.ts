@@ -1,0 +1,49 @@
+/**
+ * Domain errors. Every failure a use-case can report carries a stable `code`;
+ * the edges (MCP tools, HTTP) map codes, never messages.
+ */
+export type ErrorCode =
+  /** The SQL or an argument was rejected by Trino (syntax, unknown table, type error). */
+  | 'QUERY_INVALID'
+  /** The query policy refused the statement before it reached Trino. */
+  | 'POLICY_DENIED'
+  /** A tool argument is malformed (e.g. a table name with four parts). */
+  | 'INVALID_ARGUMENT'
+  /** The named catalog, schema or table does not exist (or is not visible). */
+  | 'NOT_FOUND'
+  /** The query ran past TRINO_QUERY_TIMEOUT and was cancelled. */
+  | 'TIMEOUT'
+  /** The caller cancelled the request; the Trino query was cancelled. */
+  | 'CANCELLED'
+  /** Trino could not be reached or answered with a server-side failure; retrying may help. */
+  | 'ENGINE_UNAVAILABLE'
+  /** Anything else; details only in the server log. */
+  | 'INTERNAL';
+
+export interface ErrorDetails {
+  /** Trino's error name (e.g. SYNTAX_ERROR, TABLE_NOT_FOUND), when Trino produced the error. */
+  readonly errorName?: string;
+  /** Trino's query id, when a query was started. */
+  readonly queryId?: string;
+  /** The policy rule that refused a statement. */
+  readonly rule?: string;
+  /** Whether the same call may succeed later without changes. */
+  readonly retryable?: boolean;
+}
+
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}

@@ -1,0 +1,45 @@
+/** A result column as Trino reports it: name (duplicates allowed) and Trino type (e.g. `varchar(25)`). */
+export interface Column {
+  readonly name: string;
+  readonly type: string;
+}
+
+export type Row = readonly unknown[];
+
+/** A tabular result handed to the edges: column order and duplicate names preserved. */
+export interface TabularResult {
+  readonly columns: readonly Column[];
+  readonly rows: readonly Row[];
+  readonly rowCount: number;
+  /** True when more rows existed than were returned (the cap was hit and the query cancelled). */
+  readonly truncated: boolean;
+  readonly queryId?: string;
+}
+
+/**
+ * Who is asking. Over stdio the operator is the only principal; over HTTP it comes
+ * from the verified bearer token.
+ */
+export interface Principal {
+  readonly subject: string;
+  readonly username?: string;
+  readonly email?: string;
+  readonly scopes: readonly string[];
+  /** Where the request came from (e.g. `stdio`, `http`), for logs and attribution. */
+  readonly via: string;
+}
+
+/** Session defaults for name resolution (from TRINO_CATALOG / TRINO_SCHEMA). */
+export interface NameDefaults {
+  readonly catalog?: string;
+  readonly schema?: string;
+}
+
+export interface TableName {
+  readonly catalog: string;
+  readonly schema: string;
+  readonly table: string;
+}
+
+export type ExplainType = 'LOGICAL' | 'DISTRIBUTED' | 'IO' | 'VALIDATE';
+export const EXPLAIN_TYPES: readonly ExplainType[] = ['LOGICAL', 'DISTRIBUTED', 'IO', 'VALIDATE'];

@@ -1,0 +1,206 @@
+import { DomainError, isDomainError } from './errors.ts';
+import { quoteQualified, resolveTableName } from './identifiers.ts';
+import type { Column, ExplainType, NameDefaults, Principal, Row, TableName, TabularResult } from './model.ts';
+import { stripTrailingSemicolon } from './sql-lexer.ts';
+import type { QueryEngine, QueryRequest } from '../ports/query-engine.ts';
+import type { QueryPolicy } from '../ports/query-policy.ts';
+
+/** Limits every use-case applies (TRINO_MAX_ROWS, TRINO_QUERY_TIMEOUT, TRINO_CATALOG/SCHEMA). */
+export interface QuerySettings {
+  readonly maxRows: number;
+  readonly timeoutMs: number;
+  readonly defaults: NameDefaults;
+}
+
+/**
+ * Runs one statement and reads at most `maxRows` rows. Reading stops at the cap, which
+ * cancels the engine query; the timeout cancels it too and becomes a TIMEOUT error.
+ */
+export async function readCapped(
+  engine: QueryEngine,
+  request: QueryRequest,
+  signal: AbortSignal,
+  settings: { maxRows: number; timeoutMs: number },
+): Promise<TabularResult> {
+  const timeout = AbortSignal.timeout(settings.timeoutMs);
+  const combined = AbortSignal.any([signal, timeout]);
+  let columns: readonly Column[] = [];
+  const rows: Row[] = [];
+  let queryId: string | undefined;
+  let truncated = false;
+  try {
+    for await (const event of engine.run(request, combined)) {
+      if (event.kind === 'started') queryId = event.queryId;
+      else if (event.kind === 'columns') columns = event.columns;
+      else {
+        const room = settings.maxRows - rows.length;
+        if (event.rows.length > room) {
+          for (let i = 0; i < room; i++) rows.push(event.rows[i]!);
+          truncated = true;
+          break; // ends the iteration: the engine cancels the query
+        }
+        for (const row of event.rows) rows.push(row);
+      }
+    }
+  } catch (err) {
+    if (timeout.aborted && !signal.aborted) {
+      throw new DomainError(
+        'TIMEOUT',
+        `The query ran longer than ${Math.round(settings.timeoutMs / 1000)} s and was cancelled.`,
+        { ...(queryId ? { queryId } : {}), retryable: false },
+        { cause: err },
+      );
+    }
+    if (isDomainError(err) && queryId && !err.details.queryId) {
+      throw new DomainError(err.code, err.message, { ...err.details, queryId }, { cause: err.cause });
+    }
+    throw err;
+  }
+  return { columns, rows, rowCount: rows.length, truncated, ...(queryId ? { queryId } : {}) };
+}
+
+abstract class UseCase {
+  constructor(
+    protected readonly engine: QueryEngine,
+    protected readonly settings: QuerySettings,
+  ) {}
+
+  protected read(sql: string, principal: Principal, signal: AbortSignal, maxRows = this.settings.maxRows) {
+    const { catalog, schema } = this.settings.defaults;
+    return readCapped(this.engine, { sql, principal, catalog, schema }, signal, {
+      maxRows,
+      timeoutMs: this.settings.timeoutMs,
+    });
+  }
+
+  protected requireCatalog(catalog: string | undefined): string {
+    const c = catalog ?? this.settings.defaults.catalog;
+    if (!c) throw new DomainError('INVALID_ARGUMENT', 'No catalog given: pass "catalog" or set TRINO_CATALOG.');
+    return c;
+  }
+}
+
+export interface NameList {
+  readonly names: readonly string[];
+  readonly truncated: boolean;
+}
+
+function firstColumn(result: TabularResult): NameList {
+  return { names: result.rows.map((r) => String(r[0])), truncated: result.truncated };
+}
+
+/** Names Trino's "does not exist" errors for listings and descriptions as NOT_FOUND. */
+function notFound(err: unknown, what: string): never {
+  if (isDomainError(err) && err.code === 'QUERY_INVALID') {
+    const name = err.details.errorName ?? '';
+    if (/_NOT_FOUND$/.test(name)) {
+      throw new DomainError('NOT_FOUND', `${what} does not exist (or is not visible to this server's Trino user).`, err.details, {
+        cause: err,
+      });
+    }
+  }
+  throw err;
+}
+
+export class ListCatalogs extends UseCase {
+  async execute(principal: Principal, signal: AbortSignal): Promise<NameList> {
+    return firstColumn(await this.read('SHOW CATALOGS', principal, signal));
+  }
+}
+
+export class ListSchemas extends UseCase {
+  async execute(args: { catalog?: string | undefined }, principal: Principal, signal: AbortSignal) {
+    const catalog = this.requireCatalog(args.catalog);
+    try {
+      return { catalog, ...firstColumn(await this.read(`SHOW SCHEMAS FROM ${quoteQualified(catalog)}`, principal, signal)) };
+    } catch (err) {
+      notFound(err, `Catalog ${quoteQualified(catalog)}`);
+    }
+  }
+}
+
+export class ListTables extends UseCase {
+  async execute(args: { catalog?: string | undefined; schema?: string | undefined }, principal: Principal, signal: AbortSignal) {
+    const catalog = this.requireCatalog(args.catalog);
+    const schema = args.schema ?? this.settings.defaults.schema;
+    if (!schema) throw new DomainError('INVALID_ARGUMENT', 'No schema given: pass "schema" or set TRINO_SCHEMA.');
+    try {
+      const result = await this.read(`SHOW TABLES FROM ${quoteQualified(catalog, schema)}`, principal, signal);
+      return { catalog, schema, ...firstColumn(result) };
+    } catch (err) {
+      notFound(err, `Schema ${quoteQualified(catalog, schema)}`);
+    }
+  }
+}
+
+export interface ColumnDescription {
+  readonly name: string;
+  readonly type: string;
+  readonly extra?: string;
+  readonly comment?: string;
+}
+
+export class DescribeTable extends UseCase {
+  async execute(
+    args: { table: string; catalog?: string | undefined; schema?: string | undefined },
+    principal: Principal,
+    signal: AbortSignal,
+  ): Promise<TableName & { columns: ColumnDescription[] }> {
+    const name = resolveTableName(args.table, args, this.settings.defaults);
+    const qualified = quoteQualified(name.catalog, name.schema, name.table);
+    let result: TabularResult;
+    try {
+      // DESCRIBE has no row cap of its own: a table's columns are read whole.
+      result = await this.read(`DESCRIBE ${qualified}`, principal, signal, Number.MAX_SAFE_INTEGER);
+    } catch (err) {
+      notFound(err, `Table ${qualified}`);
+    }
+    const columns = result.rows.map((r) => {
+      const [colName, type, extra, comment] = r as [string, string, string | null, string | null];
+      return { name: colName, type, ...(extra ? { extra } : {}), ...(comment ? { comment } : {}) };
+    });
+    return { ...name, columns };
+  }
+}
+
+export class ExecuteQuery extends UseCase {
+  constructor(
+    engine: QueryEngine,
+    settings: QuerySettings,
+    private readonly policy: QueryPolicy,
+  ) {
+    super(engine, settings);
+  }
+
+  async execute(args: { sql: string; limit?: number | undefined }, principal: Principal, signal: AbortSignal): Promise<TabularResult> {
+    await this.policy.authorize(args.sql, principal);
+    const cap = Math.min(args.limit ?? this.settings.maxRows, this.settings.maxRows);
+    return this.read(stripTrailingSemicolon(args.sql), principal, signal, cap);
+  }
+}
+
+export class ExplainQuery extends UseCase {
+  constructor(
+    engine: QueryEngine,
+    settings: QuerySettings,
+    private readonly policy: QueryPolicy,
+  ) {
+    super(engine, settings);
+  }
+
+  async execute(
+    args: { sql: string; type?: ExplainType | undefined },
+    principal: Principal,
+    signal: AbortSignal,
+  ): Promise<{ type: ExplainType; plan: string }> {
+    const type = args.type ?? 'LOGICAL';
+    const statement = `EXPLAIN (TYPE ${type}) ${stripTrailingSemicolon(args.sql)}`;
+    await this.policy.authorize(statement, principal);
+    const result = await this.read(statement, principal, signal, Number.MAX_SAFE_INTEGER);
+    const plan =
+      type === 'VALIDATE'
+        ? `valid: ${String(result.rows[0]?.[0])}`
+        : result.rows.map((r) => String(r[0])).join('\n');
+    return { type, plan };
+  }
+}

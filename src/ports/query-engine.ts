@@ -1,0 +1,34 @@
+import type { Column, Principal, Row } from '../domain/model.ts';
+
+/** One statement to run, with the session defaults and the principal it runs for. */
+export interface QueryRequest {
+  readonly sql: string;
+  readonly principal: Principal;
+  readonly catalog?: string | undefined;
+  readonly schema?: string | undefined;
+}
+
+/** What a running statement reports, in order: `started` once, `columns` once, then `rows` batches. */
+export type QueryEvent =
+  | { readonly kind: 'started'; readonly queryId: string }
+  | { readonly kind: 'columns'; readonly columns: readonly Column[] }
+  | { readonly kind: 'rows'; readonly rows: readonly Row[] };
+
+/**
+ * Runs SQL on the engine and streams the result.
+ *
+ * Contract (checked by test/contract on the fake and on Trino):
+ * - Columns arrive before the first rows; column order and duplicate names are kept.
+ * - Ending the iteration early (`break`, `return()`) cancels the query on the engine,
+ *   and `return()` settles only after the cancel was sent.
+ * - Aborting `signal` cancels the query and makes the iteration throw
+ *   `DomainError('CANCELLED')`.
+ * - Failures are `DomainError`s: `QUERY_INVALID` (with the engine's errorName) for a
+ *   statement the engine rejects, `ENGINE_UNAVAILABLE` when the engine cannot be reached.
+ * - No state is shared between two calls: session changes made by one statement never
+ *   leak into another.
+ */
+export interface QueryEngine {
+  run(request: QueryRequest, signal: AbortSignal): AsyncIterable<QueryEvent>;
+}
+export const QueryEngine = Symbol.for('QueryEngine');
