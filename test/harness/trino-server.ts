@@ -1,0 +1,462 @@
+/**
+ * A real Trino for tests, the demo and `npm run trino:up`. Picks, in order:
+ *   1. TRINO_URL, when set (nothing is started or stopped);
+ *   2. testcontainers (trinodb/trino:<version>), when a container runtime answers;
+ *   3. a local Trino: the server tarball and the tpch + memory plugins from Maven Central
+ *      (fetched with Maven so the machine's Maven settings apply; a plain HTTPS download
+ *      from TRINO_MAVEN_REPOSITORY where mvn is absent), checksums verified, cached outside
+ *      the repo, started with a JDK >= 24.
+ * Runs under Node's type stripping (`node test/harness/trino-cli.ts`) as well as vitest,
+ * so it uses erasable TypeScript only.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export const TRINO_VERSION = '476';
+const MIN_JAVA = 24;
+const READY_TIMEOUT_MS = 240_000;
+
+export interface TrinoHandle {
+  readonly url: string;
+  readonly kind: 'url' | 'container' | 'local' | 'local-reused';
+  stop(): Promise<void>;
+}
+
+export type Log = (line: string) => void;
+const defaultLog: Log = (line) => process.stderr.write(`[trino] ${line}\n`);
+
+export function cacheDir(): string {
+  const base = process.env['TRINO_MCP_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'trino-mcp');
+  mkdirSync(base, { recursive: true });
+  return base;
+}
+
+// ---------------------------------------------------------------------------------------
+// Readiness
+
+export async function trinoInfo(url: string): Promise<{ starting: boolean; version?: string } | undefined> {
+  try {
+    const res = await fetch(`${url}/v1/info`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { starting: boolean; nodeVersion?: { version?: string } };
+    return { starting: body.starting, ...(body.nodeVersion?.version ? { version: body.nodeVersion.version } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitReady(url: string, child: ChildProcess | undefined, logFile: string | undefined): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) {
+      throw new Error(`Trino exited with status ${child.exitCode} while starting.${logTail(logFile)}`);
+    }
+    const info = await trinoInfo(url);
+    if (info && info.starting === false) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`Trino at ${url} was not ready after ${READY_TIMEOUT_MS / 1000} s.${logTail(logFile)}`);
+}
+
+function logTail(logFile: string | undefined): string {
+  if (!logFile || !existsSync(logFile)) return '';
+  const lines = readFileSync(logFile, 'utf8').trimEnd().split('\n');
+  return `\nLast lines of ${logFile}:\n${lines.slice(-20).join('\n')}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Downloads
+
+interface Artifact {
+  readonly artifactId: string;
+  readonly ext: 'tar.gz' | 'zip';
+}
+const ARTIFACTS: readonly Artifact[] = [
+  { artifactId: 'trino-server-core', ext: 'tar.gz' },
+  { artifactId: 'trino-tpch', ext: 'zip' },
+  { artifactId: 'trino-memory', ext: 'zip' },
+];
+
+function fileName(a: Artifact): string {
+  return `${a.artifactId}-${TRINO_VERSION}.${a.ext}`;
+}
+
+function repoPath(a: Artifact): string {
+  return `io/trino/${a.artifactId}/${TRINO_VERSION}/${fileName(a)}`;
+}
+
+async function sha1Of(file: string): Promise<string> {
+  const hash = createHash('sha1');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+function parseChecksum(text: string): string {
+  const hex = text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  if (!/^[0-9a-f]{40}$/.test(hex)) throw new Error(`not a SHA-1 checksum: ${text.slice(0, 80)}`);
+  return hex;
+}
+
+function which(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Maven's local repository, where the resolver keeps the .sha1 it downloaded next to the artifact. */
+function mavenLocalRepo(): string {
+  const settings = join(homedir(), '.m2', 'settings.xml');
+  if (existsSync(settings)) {
+    const m = /<localRepository>\s*([^<]+?)\s*<\/localRepository>/.exec(readFileSync(settings, 'utf8'));
+    if (m?.[1]) return m[1].replace(/^~/, homedir());
+  }
+  return join(homedir(), '.m2', 'repository');
+}
+
+async function fetchWithMaven(a: Artifact, outDir: string, log: Log): Promise<string | undefined> {
+  log(`fetching ${fileName(a)} with Maven (the first run downloads ~${a.ext === 'tar.gz' ? '190' : '15'} MB)`);
+  const res = spawnSync(
+    'mvn',
+    [
+      '-B',
+      '-C', // strict checksums: the resolver fails on a mismatch
+      '-Dstyle.color=never',
+      'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
+      `-Dartifact=io.trino:${a.artifactId}:${TRINO_VERSION}:${a.ext}`,
+      `-DoutputDirectory=${outDir}`,
+    ],
+    { cwd: outDir, stdio: ['ignore', 2, 2] }, // progress on stderr: stdout of trino:up is only the URL
+  );
+  if (res.status !== 0) throw new Error(`mvn could not fetch io.trino:${a.artifactId}:${TRINO_VERSION}:${a.ext} (exit ${res.status})`);
+  const sha1File = join(mavenLocalRepo(), `${repoPath(a)}.sha1`);
+  return existsSync(sha1File) ? parseChecksum(readFileSync(sha1File, 'utf8')) : undefined;
+}
+
+async function fetchOverHttps(a: Artifact, outDir: string, log: Log): Promise<string> {
+  const base = process.env['TRINO_MAVEN_REPOSITORY'];
+  if (!base) {
+    throw new Error(
+      'Maven (mvn) is not installed. Install it, or set TRINO_MAVEN_REPOSITORY to a Maven repository base URL ' +
+        '(Maven Central or a mirror) for a plain HTTPS download.',
+    );
+  }
+  const url = `${base.replace(/\/$/, '')}/${repoPath(a)}`;
+  const sumRes = await fetch(`${url}.sha1`);
+  if (!sumRes.ok) throw new Error(`GET ${url}.sha1 answered HTTP ${sumRes.status}`);
+  const expected = parseChecksum(await sumRes.text());
+  const res = await fetch(url);
+  if (!res.ok || !res.body) throw new Error(`GET ${url} answered HTTP ${res.status}`);
+  const total = Number(res.headers.get('content-length') ?? 0);
+  let seen = 0;
+  let shown = 0;
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  body.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    const pct = total ? Math.floor((seen / total) * 10) * 10 : 0;
+    if (pct > shown) {
+      shown = pct;
+      log(`${fileName(a)}: ${pct}% of ${(total / 1e6).toFixed(0)} MB`);
+    }
+  });
+  await pipeline(body, createWriteStream(join(outDir, fileName(a))));
+  return expected;
+}
+
+/** Downloads (once) and verifies the three artifacts; returns their paths. */
+async function ensureArtifacts(log: Log): Promise<Map<string, string>> {
+  const dir = join(cacheDir(), 'downloads');
+  mkdirSync(dir, { recursive: true });
+  const paths = new Map<string, string>();
+  for (const a of ARTIFACTS) {
+    const file = join(dir, fileName(a));
+    const marker = `${file}.verified`;
+    if (!existsSync(file) || !existsSync(marker)) {
+      rmSync(marker, { force: true });
+      const expected = which('mvn') ? await fetchWithMaven(a, dir, log) : await fetchOverHttps(a, dir, log);
+      const actual = await sha1Of(file);
+      if (expected && expected !== actual) {
+        rmSync(file, { force: true });
+        throw new Error(`checksum mismatch for ${fileName(a)}: expected sha1 ${expected}, got ${actual}`);
+      }
+      log(`${fileName(a)}: sha1 ${actual} ${expected ? 'verified against the repository checksum' : 'verified by Maven (strict checksums)'}`);
+      writeFileSync(marker, `${actual}\n`);
+    }
+    paths.set(a.artifactId, file);
+  }
+  return paths;
+}
+
+// ---------------------------------------------------------------------------------------
+// Installation
+
+function run(cmd: string, args: string[], cwd: string): void {
+  const res = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${res.stderr?.toString().trim()}`);
+}
+
+/** Unpacks the server and the two plugins into the cache (once); returns the server directory. */
+async function ensureInstalled(jdk: string, log: Log): Promise<string> {
+  const target = join(cacheDir(), `trino-server-${TRINO_VERSION}`);
+  if (existsSync(join(target, '.complete'))) return target;
+  const artifacts = await ensureArtifacts(log);
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  log('unpacking the Trino server');
+  run('tar', ['xzf', artifacts.get('trino-server-core')!, '-C', tmp, '--strip-components=1'], tmp);
+  for (const plugin of ['trino-tpch', 'trino-memory']) {
+    // Each zip holds one folder, <plugin>-<version>/, which becomes plugin/<folder>.
+    // `jar` comes with the JDK we need anyway, so no unzip tool is assumed.
+    run(join(jdk, 'bin', 'jar'), ['xf', artifacts.get(plugin)!], join(tmp, 'plugin'));
+  }
+  writeFileSync(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
+  rmSync(target, { recursive: true, force: true });
+  renameSync(tmp, target);
+  return target;
+}
+
+function javaMajor(home: string): number | undefined {
+  const release = join(home, 'release');
+  if (!existsSync(release) || !existsSync(join(home, 'bin', 'java'))) return undefined;
+  const m = /JAVA_VERSION="(\d+)/.exec(readFileSync(release, 'utf8'));
+  return m?.[1] ? Number(m[1]) : undefined;
+}
+
+/** JAVA_HOME when it is >= 24, else the newest suitable JDK under /usr/lib/jvm (Temurin first). */
+export function findJdk(): string {
+  const candidates: string[] = [];
+  if (process.env['JAVA_HOME']) candidates.push(process.env['JAVA_HOME']);
+  const jvm = '/usr/lib/jvm';
+  if (existsSync(jvm)) {
+    const dirs = readdirSync(jvm).map((d) => join(jvm, d));
+    dirs.sort((a, b) => Number(b.includes('temurin')) - Number(a.includes('temurin')) || (javaMajor(b) ?? 0) - (javaMajor(a) ?? 0));
+    candidates.push(...dirs);
+  }
+  for (const home of candidates) {
+    const major = javaMajor(home);
+    if (major !== undefined && major >= MIN_JAVA) return home;
+  }
+  throw new Error(
+    `No JDK >= ${MIN_JAVA} found (looked at JAVA_HOME and /usr/lib/jvm). Trino ${TRINO_VERSION} needs Java ${MIN_JAVA} or newer.`,
+  );
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function writeEtc(runDir: string, port: number): string {
+  const etc = join(runDir, 'etc');
+  mkdirSync(join(etc, 'catalog'), { recursive: true });
+  writeFileSync(
+    join(etc, 'node.properties'),
+    `node.environment=trino_mcp_test\nnode.id=${randomUUID()}\nnode.data-dir=${join(runDir, 'data')}\n`,
+  );
+  writeFileSync(
+    join(etc, 'config.properties'),
+    [
+      'coordinator=true',
+      'node-scheduler.include-coordinator=true',
+      `http-server.http.port=${port}`,
+      `discovery.uri=http://127.0.0.1:${port}`,
+      'query.max-memory=1GB',
+      'query.max-memory-per-node=1GB',
+      // keep finished queries visible in system.runtime.queries for the tests that check cancellation
+      'query.min-expire-age=30m',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(etc, 'jvm.config'),
+    ['-server', '-Xmx2G', '-XX:+UseG1GC', '-XX:+ExitOnOutOfMemoryError', '-Djdk.attach.allowAttachSelf=true', ''].join('\n'),
+  );
+  writeFileSync(join(etc, 'log.properties'), 'io.trino=WARN\n');
+  writeFileSync(join(etc, 'catalog', 'tpch.properties'), 'connector.name=tpch\n');
+  writeFileSync(join(etc, 'catalog', 'memory.properties'), 'connector.name=memory\n');
+  return etc;
+}
+
+export interface LocalTrino {
+  readonly url: string;
+  readonly pid: number;
+  readonly runDir: string;
+}
+
+/** Starts a local Trino in its own process group. `persistent` leaves it running after this process exits. */
+export async function startLocalTrino(options: { runDir: string; persistent: boolean; log?: Log }): Promise<LocalTrino> {
+  const log = options.log ?? defaultLog;
+  const jdk = findJdk();
+  const home = await ensureInstalled(jdk, log);
+  const port = await freePort();
+  rmSync(options.runDir, { recursive: true, force: true });
+  mkdirSync(options.runDir, { recursive: true });
+  const etc = writeEtc(options.runDir, port);
+  const logFile = join(options.runDir, 'server.log');
+  const fd = openSync(logFile, 'a');
+  log(`starting Trino ${TRINO_VERSION} on port ${port} with ${jdk} (log: ${logFile})`);
+  const child = spawn(join(home, 'bin', 'launcher'), ['run', `--etc-dir=${etc}`, `--data-dir=${join(options.runDir, 'data')}`], {
+    cwd: options.runDir,
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, JAVA_HOME: jdk, PATH: `${join(jdk, 'bin')}:${process.env['PATH'] ?? ''}` },
+  });
+  closeSync(fd);
+  if (options.persistent) child.unref();
+  const url = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  try {
+    await waitReady(url, child, logFile);
+  } catch (err) {
+    killGroup(child.pid!);
+    throw err;
+  }
+  log(`Trino ready at ${url} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { url, pid: child.pid!, runDir: options.runDir };
+}
+
+export function killGroup(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function stopLocalTrino(pid: number): Promise<void> {
+  killGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + 20_000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  if (alive(pid)) killGroup(pid, 'SIGKILL');
+}
+
+// ---------------------------------------------------------------------------------------
+// The persistent instance of `npm run trino:up`
+
+const stateFile = () => join(cacheDir(), 'run', 'state.json');
+
+export async function runningPersistent(): Promise<LocalTrino | undefined> {
+  if (!existsSync(stateFile())) return undefined;
+  const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as LocalTrino;
+  if (!alive(state.pid)) return undefined;
+  const info = await trinoInfo(state.url);
+  return info && !info.starting ? state : undefined;
+}
+
+export async function upPersistent(log: Log = defaultLog): Promise<LocalTrino> {
+  const existing = await runningPersistent();
+  if (existing) return existing;
+  const runDir = join(cacheDir(), 'run', 'persistent');
+  const started = await startLocalTrino({ runDir, persistent: true, log });
+  mkdirSync(dirname(stateFile()), { recursive: true });
+  writeFileSync(stateFile(), JSON.stringify(started));
+  return started;
+}
+
+export async function downPersistent(): Promise<boolean> {
+  if (!existsSync(stateFile())) return false;
+  const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as LocalTrino;
+  const wasAlive = alive(state.pid);
+  if (wasAlive) await stopLocalTrino(state.pid);
+  rmSync(stateFile(), { force: true });
+  return wasAlive;
+}
+
+// ---------------------------------------------------------------------------------------
+// Containers
+
+function containerRuntimeLikely(): boolean {
+  if (process.env['DOCKER_HOST'] || process.env['TESTCONTAINERS_HOST_OVERRIDE']) return true;
+  const sockets = ['/var/run/docker.sock', join(homedir(), '.docker', 'run', 'docker.sock'), `/run/user/${process.getuid?.() ?? 0}/podman/podman.sock`];
+  return sockets.some((s) => existsSync(s));
+}
+
+async function startContainer(log: Log): Promise<TrinoHandle | undefined> {
+  if (!containerRuntimeLikely()) return undefined;
+  const tc = await import('testcontainers');
+  try {
+    await tc.getContainerRuntimeClient();
+  } catch {
+    log('no container runtime answered; using a local Trino');
+    return undefined;
+  }
+  log(`starting trinodb/trino:${TRINO_VERSION} with testcontainers`);
+  const container = await new tc.GenericContainer(`trinodb/trino:${TRINO_VERSION}`)
+    .withExposedPorts(8080)
+    .withWaitStrategy(tc.Wait.forHttp('/v1/info', 8080).forResponsePredicate((body) => body.includes('"starting":false')))
+    .withStartupTimeout(READY_TIMEOUT_MS)
+    .start();
+  const url = `http://${container.getHost()}:${container.getMappedPort(8080)}`;
+  return { url, kind: 'container', stop: async () => void (await container.stop()) };
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Gives the tests a Trino: TRINO_URL, else a running `npm run trino:up` instance, else a
+ * container, else a fresh local Trino that `stop()` shuts down.
+ */
+export async function acquireTrino(log: Log = defaultLog): Promise<TrinoHandle> {
+  const given = process.env['TRINO_URL'];
+  if (given) {
+    const url = given.replace(/\/$/, '');
+    if (!(await trinoInfo(url))) throw new Error(`TRINO_URL=${url} does not answer GET /v1/info`);
+    return { url, kind: 'url', stop: async () => undefined };
+  }
+  const persistent = await runningPersistent();
+  if (persistent) {
+    log(`reusing the Trino of npm run trino:up at ${persistent.url}`);
+    return { url: persistent.url, kind: 'local-reused', stop: async () => undefined };
+  }
+  const errors: string[] = [];
+  try {
+    const c = await startContainer(log);
+    if (c) return c;
+  } catch (err) {
+    errors.push(`testcontainers: ${(err as Error).message}`);
+  }
+  try {
+    const runDir = join(cacheDir(), 'run', `test-${process.pid}`);
+    const local = await startLocalTrino({ runDir, persistent: false, log });
+    const onExit = () => killGroup(local.pid, 'SIGKILL');
+    process.once('exit', onExit);
+    return {
+      url: local.url,
+      kind: 'local',
+      stop: async () => {
+        process.removeListener('exit', onExit);
+        await stopLocalTrino(local.pid);
+        rmSync(runDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    errors.push(`local Trino: ${(err as Error).message}`);
+  }
+  throw new Error(
+    'No Trino available. Tried: TRINO_URL (not set); testcontainers (no container runtime answered); ' +
+      `a local Trino (Maven/HTTPS download + JDK >= ${MIN_JAVA}).\n${errors.join('\n')}`,
+  );
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectStdio, GENERATIONS, SERVER_BIN, serverEnv, type McpSession } from '../support/mcp-clients.ts';
+import { settledQueryState, trinoQuery } from '../support/trino-sql.ts';
+
+// A query that runs for minutes on any machine: it must be cut short by the server.
+const SLOW_SQL = 'SELECT sum(extendedprice * (1 - discount)) FROM tpch.sf1000.lineitem';
+
+describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (generation) => {
+  let mcp: McpSession;
+  const table = `it_${randomUUID().replaceAll('-', '')}`;
+
+  beforeAll(async () => {
+    await trinoQuery(`CREATE TABLE memory.default.${table} AS SELECT 1 AS id, 'kept' AS label`);
+    mcp = await connectStdio(generation, serverEnv({ TRINO_MAX_ROWS: '1000' }));
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await trinoQuery(`DROP TABLE IF EXISTS memory.default.${table}`);
+  });
+
+  it('negotiates its protocol generation', () => {
+    if (generation.startsWith('v2')) expect(mcp.protocolVersion()).toBe('2026-07-28');
+  });
+
+  it('list_catalogs contains tpch and memory', async () => {
+    const r = await mcp.callTool('list_catalogs');
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent?.['catalogs']).toEqual(expect.arrayContaining(['tpch', 'memory', 'system']));
+  });
+
+  it('list_schemas(tpch) and list_tables(tpch, tiny) find nation', async () => {
+    const schemas = await mcp.callTool('list_schemas', { catalog: 'tpch' });
+    expect(schemas.structuredContent?.['schemas']).toEqual(expect.arrayContaining(['tiny', 'sf1']));
+    const tables = await mcp.callTool('list_tables', { catalog: 'tpch', schema: 'tiny' });
+    expect(tables.isError).toBeFalsy();
+    expect(tables.structuredContent?.['tables']).toContain('nation');
+  });
+
+  it('SELECT count(*) FROM tpch.tiny.nation returns 25', async () => {
+    const r = await mcp.callTool('execute_query', { sql: 'SELECT count(*) AS n FROM tpch.tiny.nation' });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ columns: [{ name: 'n', type: 'bigint' }], rows: [[25]], rowCount: 1, truncated: false });
+    expect(r.content[0]?.text).toContain('25');
+  });
+
+  it('keeps column order, duplicate names and Trino types', async () => {
+    const r = await mcp.callTool('execute_query', {
+      sql: "SELECT 1 AS a, 'x' AS a, DECIMAL '1.50' AS d, DATE '2026-01-02' AS dt, ARRAY[1,2] AS arr;",
+    });
+    expect(r.structuredContent).toMatchObject({
+      columns: [
+        { name: 'a', type: 'integer' },
+        { name: 'a', type: 'varchar(1)' },
+        { name: 'd', type: 'decimal(3, 2)' },
+        { name: 'dt', type: 'date' },
+        { name: 'arr', type: 'array(integer)' },
+      ],
+      rows: [[1, 'x', '1.50', '2026-01-02', [1, 2]]],
+    });
+  });
+
+  it('get_table_schema(tpch.tiny.nation) gives 4 columns in order with types', async () => {
+    const r = await mcp.callTool('get_table_schema', { table: 'tpch.tiny.nation' });
+    expect(r.isError).toBeFalsy();
+    const columns = (r.structuredContent?.['columns'] as Array<{ name: string; type: string }>).map((c) => [c.name, c.type]);
+    expect(columns).toEqual([
+      ['nationkey', 'bigint'],
+      ['name', 'varchar(25)'],
+      ['regionkey', 'bigint'],
+      ['comment', 'varchar(152)'],
+    ]);
+  });
+
+  it('resolves `s.t` and `t` against catalog/schema arguments and defaults', async () => {
+    const a = await mcp.callTool('get_table_schema', { table: 'tiny.region', catalog: 'tpch' });
+    expect(a.structuredContent).toMatchObject({ catalog: 'tpch', schema: 'tiny', table: 'region' });
+    const b = await mcp.callTool('get_table_schema', { table: 'region' }); // TRINO_CATALOG=tpch, TRINO_SCHEMA=tiny
+    expect(b.structuredContent).toMatchObject({ catalog: 'tpch', schema: 'tiny', table: 'region' });
+  });
+
+  it('refuses an INSERT into a memory table with POLICY_DENIED and leaves the table unchanged', async () => {
+    const r = await mcp.callTool('execute_query', { sql: `INSERT INTO memory.default.${table} VALUES (2, 'added')` });
+    expect(r.isError).toBe(true);
+    expect(r.structuredContent?.['code']).toBe('POLICY_DENIED');
+    expect(await trinoQuery(`SELECT id, label FROM memory.default.${table}`)).toEqual([[1, 'kept']]);
+  });
+
+  it('caps a large query: truncated=true and the Trino query ends up cancelled', async () => {
+    const r = await mcp.callTool('execute_query', { sql: 'SELECT * FROM tpch.sf1.lineitem', limit: 10 });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ rowCount: 10, truncated: true });
+    expect((r.structuredContent?.['rows'] as unknown[]).length).toBe(10);
+    const queryId = r.structuredContent?.['queryId'] as string;
+    expect(await settledQueryState(queryId)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
+  });
+
+  it('invalid SQL → QUERY_INVALID carrying Trino\'s error name and message', async () => {
+    const r = await mcp.callTool('execute_query', { sql: 'SELECT FROM WHERE' });
+    expect(r.isError).toBe(true);
+    expect(r.structuredContent).toMatchObject({ code: 'QUERY_INVALID', errorName: 'SYNTAX_ERROR' });
+    expect(r.structuredContent?.['message']).toMatch(/^line 1:\d+: /); // Trino's own message
+    expect(r.content[0]?.text).not.toMatch(/\bat [\w.]+ \(|node_modules/); // no stack trace
+  });
+
+  it('unknown table → a clear message naming it', async () => {
+    const q = await mcp.callTool('execute_query', { sql: 'SELECT * FROM tpch.tiny.no_such_table' });
+    expect(q.structuredContent).toMatchObject({ code: 'QUERY_INVALID', errorName: 'TABLE_NOT_FOUND' });
+    expect(q.structuredContent?.['message']).toContain('no_such_table');
+    const d = await mcp.callTool('get_table_schema', { table: 'tpch.tiny.no_such_table' });
+    expect(d.structuredContent).toMatchObject({ code: 'NOT_FOUND' });
+    expect(d.structuredContent?.['message']).toContain('"no_such_table"');
+  });
+
+  it('quotes identifiers: a name cannot inject SQL', async () => {
+    const r = await mcp.callTool('get_table_schema', { table: `${table}"; DROP TABLE memory.default.${table}; --`, catalog: 'memory', schema: 'default' });
+    expect(r.structuredContent?.['code']).toMatch(/NOT_FOUND|INVALID_ARGUMENT/);
+    expect(await trinoQuery(`SELECT count(*) FROM memory.default.${table}`)).toEqual([[1]]);
+  });
+
+  it('cancelling the request cancels the Trino query', async () => {
+    const marker = `it_cancel_${randomUUID().replaceAll('-', '')}`;
+    const controller = new AbortController();
+    const call = mcp.callTool('execute_query', { sql: `${SLOW_SQL} /* ${marker} */` }, controller.signal);
+    // Wait until Trino has the query, then cancel from the client side.
+    let queryId: string | undefined;
+    for (let i = 0; i < 100 && !queryId; i++) {
+      const rows = await trinoQuery(
+        `SELECT query_id FROM system.runtime.queries WHERE query LIKE '%${marker}%' AND query NOT LIKE '%system.runtime.queries%'`,
+      );
+      queryId = rows[0]?.[0] as string | undefined;
+      if (!queryId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(queryId).toBeDefined();
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    expect(await settledQueryState(queryId!)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
+  });
+});
+
+describe('timeouts, outages and bad configuration', () => {
+  it('a query that outlives TRINO_QUERY_TIMEOUT returns TIMEOUT and is cancelled', async () => {
+    const mcp = await connectStdio('v2 client, protocol 2026-07-28', serverEnv({ TRINO_QUERY_TIMEOUT: '2' }));
+    try {
+      const r = await mcp.callTool('execute_query', { sql: SLOW_SQL });
+      expect(r.isError).toBe(true);
+      expect(r.structuredContent?.['code']).toBe('TIMEOUT');
+      const queryId = r.structuredContent?.['queryId'] as string;
+      expect(queryId).toMatch(/^\d{8}_\d{6}_\d{5}_\w+$/);
+      expect(await settledQueryState(queryId)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('Trino unreachable → ENGINE_UNAVAILABLE, and the process stays up', async () => {
+    // Port 9 (discard) on loopback: nothing listens there, the connection is refused.
+    const mcp = await connectStdio('v1 client (@modelcontextprotocol/sdk)', serverEnv({ TRINO_HOST: '127.0.0.1', TRINO_PORT: '9' }));
+    try {
+      const first = await mcp.callTool('list_catalogs');
+      expect(first.structuredContent).toMatchObject({ code: 'ENGINE_UNAVAILABLE', retryable: true });
+      const second = await mcp.callTool('execute_query', { sql: 'SELECT 1' });
+      expect(second.structuredContent).toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
+      expect((await mcp.listTools()).length).toBe(6);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  function runServer(env: Record<string, string>, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [SERVER_BIN], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input);
+    });
+  }
+
+  it('bad configuration → exit status 2 and one line naming the variable', async () => {
+    const r = await runServer({ TRINO_PORT: 'eighty', TRINO_PASSWORD: 'hunter2-secret' });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('TRINO_PORT');
+    expect(r.stderr).not.toContain('hunter2-secret');
+    expect(r.stdout).toBe('');
+  });
+
+  it('stdout carries only JSON-RPC; logs go to stderr and never show the password', async () => {
+    const init = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    };
+    const call = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_catalogs', arguments: {} } };
+    const input = [init, { jsonrpc: '2.0', method: 'notifications/initialized' }, call].map((m) => JSON.stringify(m)).join('\n') + '\n';
+    // stdin closes right after the input: keep it open until both answers arrived.
+    const child = spawn(process.execPath, [SERVER_BIN], {
+      env: { ...serverEnv(), TRINO_PASSWORD: 'hunter2-secret' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('"id":2')) resolve();
+      });
+    });
+    child.stdin.write(input);
+    await done;
+    child.stdin.end();
+    await new Promise((r) => child.on('close', r));
+    const lines = stdout.trim().split('\n');
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+    expect(stderr).toContain('starting trino-mcp');
+    expect(stderr).not.toContain('hunter2-secret');
+  });
+});

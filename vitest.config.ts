@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/contract/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          // One real Trino for the whole run (TRINO_URL, trino:up, a container, or a local server).
+          globalSetup: ['test/harness/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          // The integration files share one Trino on a 2-core machine; running them one at a
+          // time keeps the cancellation checks on system.runtime.queries unambiguous.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
