@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { describe, expect, it } from 'vitest';
+import { buildContainer } from '../../src/app/container.ts';
+import { loadConfig } from '../../src/app/config.ts';
+import { TrinoQueryEngine } from '../../src/adapters/trino/trino-query-engine.ts';
+import { SqlQueryPolicy } from '../../src/adapters/policy/sql-query-policy.ts';
+import { TrinoMcpServer } from '../../src/adapters/mcp/trino-mcp-server.ts';
+import { DescribeTable, ExecuteQuery, ExplainQuery, ListCatalogs, ListSchemas, ListTables } from '../../src/domain/use-cases.ts';
+import { QueryEngine } from '../../src/ports/query-engine.ts';
+import { QueryPolicy } from '../../src/ports/query-policy.ts';
+import { CapturingLogger } from '../fakes/capturing-logger.ts';
+
+describe('composition root', () => {
+  it('resolves every binding of the real container', () => {
+    const loaded = loadConfig({ TRINO_HOST: 'trino.internal', TRINO_PORT: '8443' });
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+    const container = buildContainer(loaded.config, new CapturingLogger());
+    expect(container.get(QueryEngine)).toBeInstanceOf(TrinoQueryEngine);
+    expect(container.get(QueryPolicy)).toBeInstanceOf(SqlQueryPolicy);
+    for (const useCase of [ListCatalogs, ListSchemas, ListTables, DescribeTable, ExecuteQuery, ExplainQuery]) {
+      expect(container.get(useCase)).toBeInstanceOf(useCase);
+    }
+    const servers = container.get(TrinoMcpServer);
+    expect(servers).toBeInstanceOf(TrinoMcpServer);
+    // One MCP server per connection, all from the same singleton use-cases.
+    const principal = { subject: 's', scopes: [], via: 'test' };
+    expect(servers.create(() => principal)).not.toBe(servers.create(() => principal));
+    expect(container.get(ExecuteQuery)).toBe(container.get(ExecuteQuery));
+  });
+});
