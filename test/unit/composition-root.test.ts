@@ -17,9 +17,8 @@ describe('composition root', () => {
     const container = buildContainer(loaded.config, new CapturingLogger());
     expect(container.get(QueryEngine)).toBeInstanceOf(TrinoQueryEngine);
     expect(container.get(QueryPolicy)).toBeInstanceOf(SqlQueryPolicy);
-    for (const useCase of [ListCatalogs, ListSchemas, ListTables, DescribeTable, ExecuteQuery, ExplainQuery]) {
-      expect(container.get(useCase)).toBeInstanceOf(useCase);
-    }
+    const useCases: Array<abstract new (...args: never[]) => unknown> = [ListCatalogs, ListSchemas, ListTables, DescribeTable, ExecuteQuery, ExplainQuery];
+    for (const useCase of useCases) expect(container.get(useCase)).toBeInstanceOf(useCase);
     const servers = container.get(TrinoMcpServer);
     expect(servers).toBeInstanceOf(TrinoMcpServer);
     // One MCP server per connection, all from the same singleton use-cases.
