@@ -119,6 +119,43 @@ describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (g
     expect(await trinoQuery(`SELECT count(*) FROM memory.default.${table}`)).toEqual([[1]]);
   });
 
+  it('names with a double quote, a space or mixed case work', async () => {
+    const odd = `odd "q" ${table}`; // Trino stores identifiers in lower case
+    await trinoQuery(`CREATE TABLE memory.default."${odd.replaceAll('"', '""')}" ("Mixed Col" bigint, "quote""col" varchar)`);
+    try {
+      const tables = await mcp.callTool('list_tables', { catalog: 'memory', schema: 'default' });
+      expect(tables.structuredContent?.['tables']).toContain(odd);
+      const quotedArg = `memory.default."${odd.replaceAll('"', '""')}"`;
+      const described = await mcp.callTool('get_table_schema', { table: quotedArg });
+      expect(described.isError).toBeFalsy();
+      expect(described.structuredContent).toMatchObject({
+        table: odd,
+        columns: [
+          { name: 'mixed col', type: 'bigint' },
+          { name: 'quote"col', type: 'varchar' },
+        ],
+      });
+      const mixed = await mcp.callTool('get_table_schema', { table: 'NATION', catalog: 'TPCH', schema: 'Tiny' });
+      expect(mixed.isError).toBeFalsy();
+      expect((mixed.structuredContent?.['columns'] as unknown[]).length).toBe(4);
+    } finally {
+      await trinoQuery(`DROP TABLE IF EXISTS memory.default."${odd.replaceAll('"', '""')}"`);
+    }
+  });
+
+  it('explain_query: plans, validates, and refuses to explain a write', async () => {
+    const io = await mcp.callTool('explain_query', { sql: 'SELECT name FROM tpch.tiny.nation', type: 'IO' });
+    expect(io.isError).toBeFalsy();
+    expect(io.structuredContent?.['plan']).toContain('nation');
+    const logical = await mcp.callTool('explain_query', { sql: 'SELECT count(*) FROM tpch.tiny.nation;' });
+    expect(logical.structuredContent).toMatchObject({ type: 'LOGICAL' });
+    expect(logical.structuredContent?.['plan']).toMatch(/Aggregate|TableScan/);
+    const valid = await mcp.callTool('explain_query', { sql: 'SELECT 1', type: 'VALIDATE' });
+    expect(valid.structuredContent).toEqual({ type: 'VALIDATE', plan: 'valid: true' });
+    const write = await mcp.callTool('explain_query', { sql: `DELETE FROM memory.default.${table}` });
+    expect(write.structuredContent).toMatchObject({ code: 'POLICY_DENIED' });
+  });
+
   it('cancelling the request cancels the Trino query', async () => {
     const marker = `it_cancel_${randomUUID().replaceAll('-', '')}`;
     const controller = new AbortController();
