@@ -42,9 +42,17 @@ const positiveInt = (name: string, max: number) =>
 
 const nonEmpty = (name: string) => z.string().trim().min(1, { message: `${name} must not be empty` });
 
+/** `::1`, `fe80::1`, `[::1]`: a colon in a host is only valid in an IPv6 address. */
+function isIpv6(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return /^[0-9a-f:.]+$/i.test(bare) && (bare.match(/:/g)?.length ?? 0) >= 2;
+}
+
 const schema = z.object({
   TRINO_HOST: nonEmpty('TRINO_HOST')
-    .refine((v) => !/[\s/]/.test(v), { message: 'TRINO_HOST must be a host name or address, without scheme or path' })
+    .refine((v) => !/[\s/]/.test(v) && (!v.includes(':') || isIpv6(v)), {
+      message: 'TRINO_HOST must be a host name or address without scheme, port or path (the port goes in TRINO_PORT)',
+    })
     .default('localhost'),
   TRINO_PORT: positiveInt('TRINO_PORT', 65535).default(8080),
   TRINO_USER: nonEmpty('TRINO_USER').default('trino'),

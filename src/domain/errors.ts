@@ -20,6 +20,21 @@ export type ErrorCode =
   /** Anything else; details only in the server log. */
   | 'INTERNAL';
 
+/** Every ErrorCode, for schemas and exhaustive tests. */
+export const ERROR_CODES = [
+  'QUERY_INVALID',
+  'POLICY_DENIED',
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'TIMEOUT',
+  'CANCELLED',
+  'ENGINE_UNAVAILABLE',
+  'INTERNAL',
+] as const satisfies readonly ErrorCode[];
+// Fails to compile when a code is added to ErrorCode but not to ERROR_CODES.
+const _allCodesListed: Exclude<ErrorCode, (typeof ERROR_CODES)[number]> extends never ? true : never = true;
+void _allCodesListed;
+
 export interface ErrorDetails {
   /** Trino's error name (e.g. SYNTAX_ERROR, TABLE_NOT_FOUND), when Trino produced the error. */
   readonly errorName?: string;

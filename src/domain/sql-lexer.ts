@@ -35,7 +35,7 @@ function isWhitespace(c: number): boolean {
 }
 
 function isWordStart(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || (c >= 0x80 && !isWhitespace(c));
 }
 
 function isWordPart(c: number): boolean {
@@ -110,7 +110,10 @@ export function tokenize(sql: string): Token[] {
       continue;
     }
     if ((c === 0x58 || c === 0x78) && sql.charCodeAt(i + 1) === CH_QUOTE) {
-      const end = scanQuoted(sql, i + 1, CH_QUOTE, 'binary literal');
+      // A binary literal holds hex digits only: no '' escape, it ends at the next quote.
+      const close = sql.indexOf("'", i + 2);
+      if (close < 0) throw unterminated('binary literal', i);
+      const end = close + 1;
       tokens.push({ kind: 'string', value: sql.slice(i, end), start: i, end });
       i = end;
       continue;

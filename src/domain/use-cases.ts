@@ -173,6 +173,9 @@ export class ExecuteQuery extends UseCase {
   }
 
   async execute(args: { sql: string; limit?: number | undefined }, principal: Principal, signal: AbortSignal): Promise<TabularResult> {
+    if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 1)) {
+      throw new DomainError('INVALID_ARGUMENT', `limit must be a whole number of at least 1, got ${args.limit}.`);
+    }
     await this.policy.authorize(args.sql, principal);
     const cap = Math.min(args.limit ?? this.settings.maxRows, this.settings.maxRows);
     return this.read(stripTrailingSemicolon(args.sql), principal, signal, cap);

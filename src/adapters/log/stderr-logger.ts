@@ -2,9 +2,15 @@ import type { Logger } from '../../ports/logger.ts';
 
 const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|credential/i;
 
-/** Drops values under secret-looking keys, at any depth, before anything is written. */
+const MAX_DEPTH = 6;
+
+/**
+ * Drops values under secret-looking keys before anything is written. Past MAX_DEPTH the
+ * value is replaced, not printed: what is not inspected is not logged.
+ */
 function scrub(value: unknown, depth = 0): unknown {
-  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[truncated]';
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) && v !== undefined ? '[redacted]' : scrub(v, depth + 1);

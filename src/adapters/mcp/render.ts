@@ -1,8 +1,13 @@
 import type { TabularResult } from '../../domain/model.ts';
 
+/** Keeps one row on one line: tabs and line breaks inside values are shown escaped. */
+function escapeText(text: string): string {
+  return text.replace(/[\t\n\r]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
 function cell(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'string') return value.replace(/[\t\n\r]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  if (typeof value === 'string') return escapeText(value);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
@@ -13,7 +18,7 @@ function cell(value: unknown): string {
  */
 export function renderTable(result: TabularResult, cap: number): string {
   const lines: string[] = [];
-  lines.push(result.columns.map((c) => `${c.name} (${c.type})`).join('\t'));
+  lines.push(result.columns.map((c) => `${escapeText(c.name)} (${c.type})`).join('\t'));
   for (const row of result.rows) lines.push(row.map(cell).join('\t'));
   const n = result.rowCount;
   lines.push(

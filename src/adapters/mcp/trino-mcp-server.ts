@@ -11,7 +11,7 @@ import {
   ListTables,
   type QuerySettings,
 } from '../../domain/use-cases.ts';
-import { isDomainError } from '../../domain/errors.ts';
+import { ERROR_CODES, isDomainError } from '../../domain/errors.ts';
 import { Logger } from '../../ports/logger.ts';
 import { toolError } from './errors.ts';
 import { renderList, renderTable } from './render.ts';
@@ -34,11 +34,31 @@ const schemaArg = z.string().min(1).describe('Schema name as Trino lists it; def
 
 const columnSchema = z.object({ name: z.string(), type: z.string() });
 
+/**
+ * Error results (isError: true) carry `{code, message, …}` as structuredContent. Clients
+ * of the 2025 SDK validate structuredContent against the outputSchema even on errors, so
+ * every outputSchema admits both shapes: the success fields are present on success, the
+ * error fields on errors.
+ */
+const errorFields = {
+  code: z.enum(ERROR_CODES).optional().describe('Errors only: a stable error code.'),
+  message: z.string().optional().describe('Errors only: what went wrong and what to do.'),
+  errorName: z.string().optional().describe("Errors only: Trino's error name, e.g. SYNTAX_ERROR."),
+  rule: z.string().optional().describe('Errors only: the policy rule that refused the statement.'),
+  retryable: z.boolean().optional().describe('Errors only: whether retrying later may succeed.'),
+  ref: z.string().optional().describe('Errors only: reference of an internal error in the server log.'),
+  queryId: z.string().optional().describe('Trino query id, when a query ran.'),
+};
+
+function toolOutput<T extends z.ZodRawShape>(success: T) {
+  return z.object({ ...z.object(success).partial().shape, ...errorFields });
+}
+
 export const outputSchemas = {
-  list_catalogs: z.object({ catalogs: z.array(z.string()), truncated: z.boolean() }),
-  list_schemas: z.object({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean() }),
-  list_tables: z.object({ catalog: z.string(), schema: z.string(), tables: z.array(z.string()), truncated: z.boolean() }),
-  get_table_schema: z.object({
+  list_catalogs: toolOutput({ catalogs: z.array(z.string()), truncated: z.boolean() }),
+  list_schemas: toolOutput({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean() }),
+  list_tables: toolOutput({ catalog: z.string(), schema: z.string(), tables: z.array(z.string()), truncated: z.boolean() }),
+  get_table_schema: toolOutput({
     catalog: z.string(),
     schema: z.string(),
     table: z.string(),
@@ -46,14 +66,13 @@ export const outputSchemas = {
       z.object({ name: z.string(), type: z.string(), extra: z.string().optional(), comment: z.string().optional() }),
     ),
   }),
-  execute_query: z.object({
+  execute_query: toolOutput({
     columns: z.array(columnSchema).describe('Result columns in order; names may repeat.'),
     rows: z.array(z.array(z.unknown())).describe('Rows as arrays, values in column order (JSON as Trino returns them).'),
     rowCount: z.number().int(),
     truncated: z.boolean().describe('True when more rows existed than were returned; the query was then cancelled.'),
-    queryId: z.string().optional().describe('Trino query id.'),
   }),
-  explain_query: z.object({ type: z.enum(EXPLAIN_TYPES), plan: z.string() }),
+  explain_query: toolOutput({ type: z.enum(EXPLAIN_TYPES), plan: z.string() }),
 };
 
 /**

@@ -4,7 +4,10 @@ import type { Principal } from '../../domain/model.ts';
 import { tokenize, type Token } from '../../domain/sql-lexer.ts';
 import { PolicySettings, type QueryPolicy } from '../../ports/query-policy.ts';
 
-const READ_ONLY_STARTS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'SHOW', 'DESCRIBE']);
+// DESC is Trino's short form of DESCRIBE.
+const READ_ONLY_STARTS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'SHOW', 'DESCRIBE', 'DESC']);
+/** Words that open an EXPLAIN option list, `EXPLAIN (TYPE …, FORMAT …)`, as opposed to `EXPLAIN (SELECT …)`. */
+const EXPLAIN_OPTIONS = new Set(['TYPE', 'FORMAT']);
 const QUERY_STARTS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE']);
 const ALLOWED_HINT =
   'Only reading statements are allowed: SELECT, WITH … SELECT, VALUES, TABLE, SHOW …, DESCRIBE … and EXPLAIN of those.';
@@ -31,7 +34,8 @@ function skipExplainPrefix(tokens: readonly Token[], i: number): number {
   i++; // EXPLAIN
   if (tokens[i]?.kind === 'word' && tokens[i]!.value === 'ANALYZE') i++;
   if (tokens[i]?.kind === 'word' && tokens[i]!.value === 'VERBOSE') i++;
-  if (tokens[i]?.kind === 'symbol' && tokens[i]!.value === '(') {
+  const next = tokens[i + 1];
+  if (tokens[i]?.kind === 'symbol' && tokens[i]!.value === '(' && next?.kind === 'word' && EXPLAIN_OPTIONS.has(next.value)) {
     // Options are words only (TYPE LOGICAL, FORMAT JSON); a nested query cannot hide here.
     let j = i + 1;
     while (j < tokens.length && !(tokens[j]!.kind === 'symbol' && tokens[j]!.value === ')')) {

@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, redactedConfig, type Config } from '../../src/app/config.ts';
+
+function ok(env: Record<string, string | undefined>): Config {
+  const result = loadConfig(env);
+  if (!result.ok) throw new Error(`expected a valid configuration, got: ${result.errors.join('; ')}`);
+  return result.config;
+}
+
+function errors(env: Record<string, string | undefined>): string[] {
+  const result = loadConfig(env);
+  if (result.ok) throw new Error(`expected configuration errors, got ${JSON.stringify(result.config)}`);
+  return result.errors;
+}
+
+describe('loadConfig defaults', () => {
+  const config = ok({});
+
+  it('uses the documented defaults', () => {
+    expect(config.trino.user).toBe('trino');
+    expect(config.trino.host).toBe('localhost');
+    expect(config.trino.port).toBe(8080);
+    expect(config.trino.password).toBeUndefined();
+    expect(config.queryTimeoutMs).toBe(300_000);
+    expect(config.maxRows).toBe(1000);
+    expect(config.trino.verifyCertificates).toBe(true);
+    expect(config.allowWriteQueries).toBe(false);
+    expect(config.transport).toBe('stdio');
+    expect(config.defaults).toEqual({ catalog: 'memory', schema: 'default' });
+  });
+
+  it('speaks https by default', () => {
+    expect(config.trino.scheme).toBe('https');
+    expect(config.trino.server).toBe('https://localhost:8080');
+  });
+
+  it('ignores unrelated variables', () => {
+    expect(ok({ PATH: '/bin', HOME: '/root' })).toEqual(config);
+  });
+});
+
+describe('loadConfig values', () => {
+  it('reads every variable', () => {
+    const config = ok({
+      TRINO_HOST: 'trino.example.com',
+      TRINO_PORT: '8443',
+      TRINO_USER: 'svc',
+      TRINO_PASSWORD: 'hunter2',
+      TRINO_CATALOG: 'hive',
+      TRINO_SCHEMA: 'sales',
+      TRINO_SSL_INSECURE: 'true',
+      TRINO_ALLOW_WRITE_QUERIES: 'yes',
+      TRINO_QUERY_TIMEOUT: '60',
+      TRINO_MAX_ROWS: '50',
+      MCP_TRANSPORT: 'STDIO',
+    });
+    expect(config.trino).toEqual({
+      host: 'trino.example.com',
+      port: 8443,
+      scheme: 'https',
+      user: 'svc',
+      password: 'hunter2',
+      verifyCertificates: false,
+      server: 'https://trino.example.com:8443',
+    });
+    expect(config.defaults).toEqual({ catalog: 'hive', schema: 'sales' });
+    expect(config.allowWriteQueries).toBe(true);
+    expect(config.queryTimeoutMs).toBe(60_000);
+    expect(config.maxRows).toBe(50);
+  });
+
+  it('uses http when TRINO_SSL=false', () => {
+    const config = ok({ TRINO_SSL: 'false' });
+    expect(config.trino.scheme).toBe('http');
+    expect(config.trino.server).toBe('http://localhost:8080');
+  });
+
+  it.each([
+    ['TRINO_SCHEME=http wins over TRINO_SSL=true', { TRINO_SCHEME: 'http', TRINO_SSL: 'true' }, 'http'],
+    ['TRINO_SCHEME=https wins over TRINO_SSL=false', { TRINO_SCHEME: 'https', TRINO_SSL: 'false' }, 'https'],
+    ['TRINO_SCHEME is case-insensitive', { TRINO_SCHEME: 'HTTP' }, 'http'],
+  ])('%s', (_name, env, scheme) => {
+    expect(ok(env).trino.scheme).toBe(scheme);
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    [' TRUE ', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ])('reads TRINO_ALLOW_WRITE_QUERIES=%j as %s', (value, expected) => {
+    expect(ok({ TRINO_ALLOW_WRITE_QUERIES: value }).allowWriteQueries).toBe(expected);
+  });
+
+  it('brackets an IPv6 host in the server URL', () => {
+    expect(ok({ TRINO_HOST: '::1', TRINO_SSL: 'false' }).trino.server).toBe('http://[::1]:8080');
+  });
+
+  it('accepts the bounds of the numeric ranges', () => {
+    expect(ok({ TRINO_PORT: '1' }).trino.port).toBe(1);
+    expect(ok({ TRINO_PORT: '65535' }).trino.port).toBe(65535);
+    expect(ok({ TRINO_MAX_ROWS: '1' }).maxRows).toBe(1);
+    expect(ok({ TRINO_QUERY_TIMEOUT: '86400' }).queryTimeoutMs).toBe(86_400_000);
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = ok({
+      TRINO_HOST: '',
+      TRINO_PORT: '',
+      TRINO_USER: '',
+      TRINO_PASSWORD: '',
+      TRINO_CATALOG: '',
+      TRINO_SCHEMA: '',
+      TRINO_SCHEME: '',
+      TRINO_SSL: '',
+      TRINO_SSL_INSECURE: '',
+      TRINO_ALLOW_WRITE_QUERIES: '',
+      TRINO_QUERY_TIMEOUT: '',
+      TRINO_MAX_ROWS: '',
+      MCP_TRANSPORT: '',
+    });
+    expect(config).toEqual(ok({}));
+  });
+});
+
+describe('loadConfig errors', () => {
+  it.each([
+    ['TRINO_PORT', 'abc'],
+    ['TRINO_PORT', '70000'],
+    ['TRINO_PORT', '0'],
+    ['TRINO_PORT', '80.5'],
+    ['TRINO_MAX_ROWS', '0'],
+    ['TRINO_MAX_ROWS', '1000001'],
+    ['TRINO_QUERY_TIMEOUT', '-1'],
+    ['TRINO_QUERY_TIMEOUT', '1e3'],
+    ['TRINO_SSL', 'maybe'],
+    ['TRINO_SSL_INSECURE', 'sure'],
+    ['TRINO_ALLOW_WRITE_QUERIES', 'on'],
+    ['TRINO_SCHEME', 'ftp'],
+    ['MCP_TRANSPORT', 'carrier-pigeon'],
+    ['TRINO_HOST', 'https://trino.example.com'],
+    ['TRINO_HOST', 'trino example'],
+    ['TRINO_USER', '   '],
+  ])('%s=%j gives exactly one error line naming the variable', (name, value) => {
+    const lines = errors({ [name]: value });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(name);
+    expect(lines[0]).not.toContain('\n');
+  });
+
+  it('reports two bad variables on two lines', () => {
+    const lines = errors({ TRINO_PORT: 'abc', TRINO_SSL: 'maybe' });
+    expect(lines).toHaveLength(2);
+    expect(lines.some((l) => l.includes('TRINO_PORT'))).toBe(true);
+    expect(lines.some((l) => l.includes('TRINO_SSL'))).toBe(true);
+  });
+
+  it('reports every bad variable at once', () => {
+    const lines = errors({ TRINO_PORT: 'x', TRINO_MAX_ROWS: '0', TRINO_QUERY_TIMEOUT: '-1', TRINO_SCHEME: 'ftp', MCP_TRANSPORT: 'sse' });
+    expect(lines).toHaveLength(5);
+  });
+
+  it('never echoes the password in an error', () => {
+    const lines = errors({ TRINO_PASSWORD: 's3cr3t-pw', TRINO_PORT: 'abc' });
+    expect(lines.join('\n')).not.toContain('s3cr3t-pw');
+  });
+});
+
+describe('redactedConfig', () => {
+  it('replaces the password and keeps everything else', () => {
+    const config = ok({ TRINO_PASSWORD: 's3cr3t-pw', TRINO_USER: 'svc' });
+    const redacted = redactedConfig(config);
+    expect(JSON.stringify(redacted)).not.toContain('s3cr3t-pw');
+    expect((redacted['trino'] as { password?: string }).password).toBe('[redacted]');
+    expect((redacted['trino'] as { user?: string }).user).toBe('svc');
+    expect(redacted['maxRows']).toBe(config.maxRows);
+    // The original is untouched.
+    expect(config.trino.password).toBe('s3cr3t-pw');
+  });
+
+  it('leaves an absent password absent', () => {
+    const redacted = redactedConfig(ok({}));
+    expect((redacted['trino'] as { password?: string }).password).toBeUndefined();
+  });
+});
+
+describe("loadConfig host validation", () => {
+  // Regression: src/app/config.ts, TRINO_HOST / server.
+  it('rejects TRINO_HOST with a port', () => {
+    const lines = errors({ TRINO_HOST: 'trino:8443' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('TRINO_HOST');
+  });
+});

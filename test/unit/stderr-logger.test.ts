@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { StderrLogger } from '../../src/adapters/log/stderr-logger.ts';
+
+function capture() {
+  const writes: string[] = [];
+  const log = new StderrLogger((line) => writes.push(line));
+  const records = () => writes.map((w) => JSON.parse(w) as Record<string, unknown>);
+  return { log, writes, records };
+}
+
+/** `{ k: { k: … { leaf } } }` nested `depth` levels deep. */
+function nest(depth: number, leaf: Record<string, unknown>): Record<string, unknown> {
+  let v: Record<string, unknown> = leaf;
+  for (let i = 0; i < depth; i++) v = { level: v };
+  return v;
+}
+
+describe('StderrLogger', () => {
+  it('writes exactly one JSON line per call, with time, level and message', () => {
+    const { log, writes, records } = capture();
+    log.info('hello', { a: 1 });
+    log.warn('careful');
+    log.error('broken', { text: 'multi\nline' });
+    expect(writes).toHaveLength(3);
+    for (const w of writes) {
+      expect(w.endsWith('\n')).toBe(true);
+      expect(w.slice(0, -1)).not.toContain('\n');
+    }
+    const [a, b, c] = records();
+    expect(a).toMatchObject({ level: 'info', msg: 'hello', a: 1 });
+    expect(b).toMatchObject({ level: 'warn', msg: 'careful' });
+    expect(c).toMatchObject({ level: 'error', msg: 'broken', text: 'multi\nline' });
+    expect(Number.isNaN(Date.parse(String(a!['time'])))).toBe(false);
+  });
+
+  it.each(['password', 'TRINO_PASSWORD', 'pass', 'token', 'accessToken', 'secret', 'clientSecret', 'authorization', 'Authorization', 'cookie', 'credentials'])(
+    'redacts the value under %j',
+    (key) => {
+      const { log, writes, records } = capture();
+      log.info('x', { [key]: 'S3CRET-VALUE', keep: 'visible' });
+      expect(writes[0]).not.toContain('S3CRET-VALUE');
+      expect(records()[0]).toMatchObject({ [key]: '[redacted]', keep: 'visible' });
+    },
+  );
+
+  it('redacts nested objects and arrays', () => {
+    const { log, writes, records } = capture();
+    log.info('x', {
+      config: { trino: { user: 'svc', password: 'S3CRET-1' } },
+      headers: [{ Authorization: 'Bearer S3CRET-2' }, { other: 'ok' }],
+      token: { nested: 'S3CRET-3' },
+    });
+    expect(writes[0]).not.toMatch(/S3CRET/);
+    const r = records()[0]!;
+    expect(r['config']).toEqual({ trino: { user: 'svc', password: '[redacted]' } });
+    expect(r['headers']).toEqual([{ Authorization: '[redacted]' }, { other: 'ok' }]);
+    expect(r['token']).toBe('[redacted]');
+  });
+
+  it.each([1, 2, 3, 4, 5])('redacts a password %i levels deep', (depth) => {
+    const { log, writes } = capture();
+    log.info('x', nest(depth, { password: 'S3CRET-DEEP' }));
+    expect(writes[0]).not.toContain('S3CRET-DEEP');
+  });
+
+  // Regression: src/adapters/log/stderr-logger.ts, scrub.
+  it.each([6, 8, 12])('redacts a password %i levels deep', (depth) => {
+    const { log, writes } = capture();
+    log.info('x', nest(depth, { password: 'S3CRET-DEEP' }));
+    expect(writes[0]).not.toContain('S3CRET-DEEP');
+  });
+
+  it('keeps undefined secrets out and does not invent keys', () => {
+    const { log, records } = capture();
+    log.info('x', { password: undefined, n: null, list: [1, 'two'] });
+    const r = records()[0]!;
+    expect('password' in r).toBe(false);
+    expect(r['n']).toBeNull();
+    expect(r['list']).toEqual([1, 'two']);
+  });
+
+  it('does not mutate the caller’s fields', () => {
+    const { log } = capture();
+    const fields = { password: 'S3CRET', nested: { token: 'T' } };
+    log.info('x', fields);
+    expect(fields).toEqual({ password: 'S3CRET', nested: { token: 'T' } });
+  });
+});

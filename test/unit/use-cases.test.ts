@@ -1,0 +1,354 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/domain/errors.ts';
+import type { Column, Principal } from '../../src/domain/model.ts';
+import {
+  DescribeTable,
+  ExecuteQuery,
+  ExplainQuery,
+  ListCatalogs,
+  ListSchemas,
+  ListTables,
+  readCapped,
+  type QuerySettings,
+} from '../../src/domain/use-cases.ts';
+import type { QueryEngine } from '../../src/ports/query-engine.ts';
+import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
+import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
+import { expectDomainError, rejectionOf } from './support/domain-error.ts';
+
+const principal: Principal = { subject: 'alice', scopes: ['trino:read'], via: 'test' };
+const settings: QuerySettings = { maxRows: 3, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
+const noSignal = () => new AbortController().signal;
+const cols: Column[] = [{ name: 'n', type: 'integer' }];
+const numbers = (count: number) => Array.from({ length: count }, (_, i) => [i + 1]);
+
+describe('readCapped', () => {
+  const read = (engine: InMemoryQueryEngine, sql: string, maxRows: number, timeoutMs = 5_000, signal = noSignal()) =>
+    readCapped(engine, { sql, principal }, signal, { maxRows, timeoutMs });
+
+  it.each([
+    // rows, batchSize, cap, expected rows, truncated
+    [5, 2, 3, 3, true],
+    [4, 2, 3, 3, true],
+    [4, 2, 2, 2, true],
+    [3, 2, 3, 3, false],
+    [3, 3, 3, 3, false],
+    [3, 1, 3, 3, false],
+    [2, 2, 3, 2, false],
+    [0, 2, 3, 0, false],
+    [1, 2, 1, 1, false],
+    [2, 1, 1, 1, true],
+  ])('%i rows in batches of %i with cap %i → %i rows, truncated %s', async (count, batchSize, cap, expected, truncated) => {
+    const engine = new InMemoryQueryEngine().define('Q', { columns: cols, rows: numbers(count), batchSize });
+    const result = await read(engine, 'Q', cap);
+    expect(result).toEqual({ columns: cols, rows: numbers(expected), rowCount: expected, truncated, queryId: 'fake_1' });
+    // The query is cancelled exactly when the result was truncated.
+    expect(engine.cancelled).toEqual(truncated ? ['fake_1'] : []);
+    expect(engine.isRunning('fake_1')).toBe(false);
+  });
+
+  it('keeps column order and duplicate names', async () => {
+    const columns = [
+      { name: 'x', type: 'integer' },
+      { name: 'x', type: 'varchar' },
+      { name: 'a', type: 'double' },
+    ];
+    const engine = new InMemoryQueryEngine().define('Q', { columns, rows: [[1, 'one', 1.5]] });
+    expect((await read(engine, 'Q', 10)).columns).toEqual(columns);
+  });
+
+  it('turns a run past the timeout into TIMEOUT with the query id, and cancels the query', async () => {
+    const engine = new InMemoryQueryEngine().define('SLOW', { hang: true });
+    const started = performance.now();
+    const err = await rejectionOf(read(engine, 'SLOW', 10, 50));
+    expectDomainError(err, 'TIMEOUT', { queryId: 'fake_1' });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(engine.cancelled).toEqual(['fake_1']);
+    expect(engine.isRunning('fake_1')).toBe(false);
+  });
+
+  it('reports an already-aborted caller signal as CANCELLED, not TIMEOUT', async () => {
+    const engine = new InMemoryQueryEngine().define('SLOW', { hang: true });
+    const err = await rejectionOf(read(engine, 'SLOW', 10, 50, AbortSignal.abort()));
+    expectDomainError(err, 'CANCELLED');
+  });
+
+  it('reports a caller abort during the query as CANCELLED with the query id, and cancels the query', async () => {
+    const engine = new InMemoryQueryEngine().define('SLOW', { hang: true });
+    const controller = new AbortController();
+    const pending = read(engine, 'SLOW', 10, 5_000, controller.signal);
+    setTimeout(() => controller.abort(), 10);
+    expectDomainError(await rejectionOf(pending), 'CANCELLED', { queryId: 'fake_1' });
+    expect(engine.cancelled).toEqual(['fake_1']);
+  });
+
+  it('adds the query id to an engine error that lacks one, keeping code, details and cause', async () => {
+    const cause = new Error('transport detail');
+    const engine: QueryEngine = {
+      async *run() {
+        yield { kind: 'started', queryId: 'q_42' };
+        throw new DomainError('ENGINE_UNAVAILABLE', 'gone', { retryable: true }, { cause });
+      },
+    };
+    const err = expectDomainError(
+      await rejectionOf(readCapped(engine, { sql: 'Q', principal }, noSignal(), { maxRows: 10, timeoutMs: 5_000 })),
+      'ENGINE_UNAVAILABLE',
+      { retryable: true, queryId: 'q_42' },
+    );
+    expect(err.message).toBe('gone');
+    expect(err.cause).toBe(cause);
+  });
+
+  it('passes engine failures through with the query id', async () => {
+    const engine = new InMemoryQueryEngine()
+      .define('BAD', { error: { errorName: 'TYPE_MISMATCH', message: 'no' } })
+      .define('DOWN', { unavailable: true });
+    expectDomainError(await rejectionOf(read(engine, 'BAD', 10)), 'QUERY_INVALID', { errorName: 'TYPE_MISMATCH', queryId: 'fake_1' });
+    expectDomainError(await rejectionOf(read(engine, 'DOWN', 10)), 'ENGINE_UNAVAILABLE', { retryable: true });
+  });
+});
+
+describe('ExecuteQuery', () => {
+  function setup(deny: string[] = []) {
+    const engine = new InMemoryQueryEngine();
+    const order: string[] = [];
+    const policy = new FakeQueryPolicy({ deny, onAuthorize: (sql) => order.push(`policy:${sql}:engine-calls=${engine.calls.length}`) });
+    return { engine, policy, order, useCase: new ExecuteQuery(engine, settings, policy) };
+  }
+
+  it('asks the policy before the engine, with the SQL as written and the principal', async () => {
+    const { engine, policy, order, useCase } = setup();
+    engine.define('SELECT 1', { columns: cols, rows: [[1]] });
+    const result = await useCase.execute({ sql: 'SELECT 1' }, principal, noSignal());
+    expect(result.rows).toEqual([[1]]);
+    expect(order).toEqual(['policy:SELECT 1:engine-calls=0']);
+    expect(policy.calls).toEqual([{ sql: 'SELECT 1', principal }]);
+    expect(engine.calls).toEqual([{ sql: 'SELECT 1', principal, catalog: 'memory', schema: 'default' }]);
+  });
+
+  it('never sends a denied statement to the engine', async () => {
+    const { engine, useCase } = setup(['DELETE FROM t']);
+    const err = await rejectionOf(useCase.execute({ sql: 'DELETE FROM t' }, principal, noSignal()));
+    expectDomainError(err, 'POLICY_DENIED', { rule: 'READ_ONLY' });
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('strips one trailing semicolon before the engine sees the statement', async () => {
+    const { engine, policy, useCase } = setup();
+    engine.define('SELECT 1', { columns: cols, rows: [[1]] }).define('SELECT 1 -- done', { columns: cols, rows: [[1]] });
+    await useCase.execute({ sql: 'SELECT 1;' }, principal, noSignal());
+    await useCase.execute({ sql: 'SELECT 1; -- done' }, principal, noSignal());
+    expect(policy.calls.map((c) => c.sql)).toEqual(['SELECT 1;', 'SELECT 1; -- done']);
+    expect(engine.statements).toEqual(['SELECT 1', 'SELECT 1 -- done']);
+  });
+
+  it('caps rows at maxRows and marks the result truncated', async () => {
+    const { engine, useCase } = setup();
+    engine.define('SELECT n', { columns: cols, rows: numbers(10) });
+    const result = await useCase.execute({ sql: 'SELECT n' }, principal, noSignal());
+    expect(result).toMatchObject({ rows: numbers(3), rowCount: 3, truncated: true });
+    expect(engine.cancelled).toEqual(['fake_1']);
+  });
+
+  it('lets a per-call limit lower the cap', async () => {
+    const { engine, useCase } = setup();
+    engine.define('SELECT n', { columns: cols, rows: numbers(10) });
+    const result = await useCase.execute({ sql: 'SELECT n', limit: 2 }, principal, noSignal());
+    expect(result).toMatchObject({ rows: numbers(2), rowCount: 2, truncated: true });
+  });
+
+  it('does not let a per-call limit raise the cap above maxRows', async () => {
+    const { engine, useCase } = setup();
+    engine.define('SELECT n', { columns: cols, rows: numbers(10) });
+    const result = await useCase.execute({ sql: 'SELECT n', limit: 1_000 }, principal, noSignal());
+    expect(result).toMatchObject({ rows: numbers(3), rowCount: 3, truncated: true });
+  });
+
+  it('returns an exactly-cap result untruncated and lets the query finish', async () => {
+    const { engine, useCase } = setup();
+    engine.define('SELECT n', { columns: cols, rows: numbers(2) });
+    const result = await useCase.execute({ sql: 'SELECT n', limit: 2 }, principal, noSignal());
+    expect(result).toMatchObject({ rowCount: 2, truncated: false, queryId: 'fake_1' });
+    expect(engine.cancelled).toEqual([]);
+  });
+
+  it('times out a hanging statement with TIMEOUT and cancels it', async () => {
+    const engine = new InMemoryQueryEngine().define('SELECT sleep', { hang: true });
+    const useCase = new ExecuteQuery(engine, { ...settings, timeoutMs: 50 }, new FakeQueryPolicy());
+    const err = await rejectionOf(useCase.execute({ sql: 'SELECT sleep' }, principal, noSignal()));
+    expectDomainError(err, 'TIMEOUT', { queryId: 'fake_1' });
+    expect(engine.cancelled).toEqual(['fake_1']);
+  });
+
+  it('reports a caller abort as CANCELLED', async () => {
+    const engine = new InMemoryQueryEngine().define('SELECT sleep', { hang: true });
+    const useCase = new ExecuteQuery(engine, { ...settings, timeoutMs: 50 }, new FakeQueryPolicy());
+    expectDomainError(await rejectionOf(useCase.execute({ sql: 'SELECT sleep' }, principal, AbortSignal.abort())), 'CANCELLED');
+    const controller = new AbortController();
+    const pending = useCase.execute({ sql: 'SELECT sleep' }, principal, controller.signal);
+    setTimeout(() => controller.abort(), 5);
+    expectDomainError(await rejectionOf(pending), 'CANCELLED', { queryId: 'fake_1' });
+    expect(engine.cancelled).toEqual(['fake_1']);
+  });
+});
+
+describe('ExplainQuery', () => {
+  function setup(deny: string[] = []) {
+    const engine = new InMemoryQueryEngine();
+    const policy = new FakeQueryPolicy({ deny });
+    return { engine, policy, useCase: new ExplainQuery(engine, settings, policy) };
+  }
+
+  it.each(['LOGICAL', 'DISTRIBUTED', 'IO'] as const)('sends EXPLAIN (TYPE %s) <sql> to the policy and the engine', async (type) => {
+    const { engine, policy, useCase } = setup();
+    const statement = `EXPLAIN (TYPE ${type}) SELECT 1`;
+    engine.define(statement, { columns: [{ name: 'Query Plan', type: 'varchar' }], rows: [['line 1'], ['line 2']] });
+    const result = await useCase.execute({ sql: 'SELECT 1;', type }, principal, noSignal());
+    expect(policy.calls.map((c) => c.sql)).toEqual([statement]);
+    expect(engine.statements).toEqual([statement]);
+    expect(result).toEqual({ type, plan: 'line 1\nline 2' });
+  });
+
+  it('defaults to LOGICAL', async () => {
+    const { engine, useCase } = setup();
+    engine.define('EXPLAIN (TYPE LOGICAL) SELECT 1', { columns: cols, rows: [['plan']] });
+    expect(await useCase.execute({ sql: 'SELECT 1' }, principal, noSignal())).toEqual({ type: 'LOGICAL', plan: 'plan' });
+  });
+
+  it('reports VALIDATE as valid: <answer>', async () => {
+    const { engine, useCase } = setup();
+    engine.define('EXPLAIN (TYPE VALIDATE) SELECT 1', { columns: [{ name: 'Valid', type: 'boolean' }], rows: [[true]] });
+    expect(await useCase.execute({ sql: 'SELECT 1', type: 'VALIDATE' }, principal, noSignal())).toEqual({ type: 'VALIDATE', plan: 'valid: true' });
+  });
+
+  it('reads the whole plan, beyond maxRows', async () => {
+    const { engine, useCase } = setup();
+    engine.define('EXPLAIN (TYPE LOGICAL) SELECT 1', { columns: cols, rows: numbers(7).map(([n]) => [`l${n}`]) });
+    const { plan } = await useCase.execute({ sql: 'SELECT 1' }, principal, noSignal());
+    expect(plan.split('\n')).toHaveLength(7);
+    expect(engine.cancelled).toEqual([]);
+  });
+
+  it('never sends a denied EXPLAIN to the engine', async () => {
+    const { engine, useCase } = setup(['EXPLAIN (TYPE LOGICAL) DELETE FROM t']);
+    expectDomainError(await rejectionOf(useCase.execute({ sql: 'DELETE FROM t' }, principal, noSignal())), 'POLICY_DENIED');
+    expect(engine.calls).toEqual([]);
+  });
+});
+
+describe('DescribeTable', () => {
+  const describeCols = [
+    { name: 'Column', type: 'varchar' },
+    { name: 'Type', type: 'varchar' },
+    { name: 'Extra', type: 'varchar' },
+    { name: 'Comment', type: 'varchar' },
+  ];
+
+  it('describes the quoted, resolved table and maps the rows to columns', async () => {
+    const engine = new InMemoryQueryEngine().define('DESCRIBE "memory"."default"."Orders"', {
+      columns: describeCols,
+      rows: [
+        ['id', 'bigint', '', ''],
+        ['note', 'varchar(25)', null, 'free text'],
+        ['p', 'date', 'partition key', null],
+        ['a', 'integer', '', ''],
+        ['b', 'integer', '', ''],
+      ],
+    });
+    const result = await new DescribeTable(engine, settings).execute({ table: 'Orders' }, principal, noSignal());
+    expect(result).toEqual({
+      catalog: 'memory',
+      schema: 'default',
+      table: 'Orders',
+      columns: [
+        { name: 'id', type: 'bigint' },
+        { name: 'note', type: 'varchar(25)', comment: 'free text' },
+        { name: 'p', type: 'date', extra: 'partition key' },
+        { name: 'a', type: 'integer' },
+        { name: 'b', type: 'integer' }, // more than maxRows (3): a table is described whole
+      ],
+    });
+  });
+
+  it('quotes every part, so a name cannot inject SQL', async () => {
+    const engine = new InMemoryQueryEngine();
+    await rejectionOf(new DescribeTable(engine, settings).execute({ table: 'c."s.x"."t"" ; DROP TABLE y; --"' }, principal, noSignal()));
+    expect(engine.statements).toEqual(['DESCRIBE "c"."s.x"."t"" ; DROP TABLE y; --"']);
+  });
+
+  it('maps TABLE_NOT_FOUND to NOT_FOUND, keeping errorName and queryId', async () => {
+    const engine = new InMemoryQueryEngine().define('DESCRIBE "memory"."default"."nope"', {
+      error: { errorName: 'TABLE_NOT_FOUND', message: "line 1:1: Table 'memory.default.nope' does not exist" },
+    });
+    const err = await rejectionOf(new DescribeTable(engine, settings).execute({ table: 'nope' }, principal, noSignal()));
+    expectDomainError(err, 'NOT_FOUND', { errorName: 'TABLE_NOT_FOUND', queryId: 'fake_1' });
+  });
+
+  it('keeps other query errors as QUERY_INVALID', async () => {
+    const engine = new InMemoryQueryEngine().define('DESCRIBE "memory"."default"."t"', {
+      error: { errorName: 'PERMISSION_DENIED', message: 'Access Denied' },
+    });
+    const err = await rejectionOf(new DescribeTable(engine, settings).execute({ table: 't' }, principal, noSignal()));
+    expectDomainError(err, 'QUERY_INVALID', { errorName: 'PERMISSION_DENIED' });
+  });
+
+  it('rejects a malformed name with INVALID_ARGUMENT before reaching the engine', async () => {
+    const engine = new InMemoryQueryEngine();
+    const err = await rejectionOf(new DescribeTable(engine, settings).execute({ table: 'a.b.c.d' }, principal, noSignal()));
+    expectDomainError(err, 'INVALID_ARGUMENT');
+    expect(engine.calls).toEqual([]);
+  });
+});
+
+describe('listings', () => {
+  it('ListCatalogs lists the first column and reports truncation at maxRows', async () => {
+    const engine = new InMemoryQueryEngine().define('SHOW CATALOGS', { columns: [{ name: 'Catalog', type: 'varchar' }], rows: [['a'], ['b'], ['c'], ['d']] });
+    expect(await new ListCatalogs(engine, settings).execute(principal, noSignal())).toEqual({ names: ['a', 'b', 'c'], truncated: true });
+  });
+
+  it('ListSchemas quotes the catalog name', async () => {
+    const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "we""ird"', { columns: [{ name: 'Schema', type: 'varchar' }], rows: [['s1']] });
+    expect(await new ListSchemas(engine, settings).execute({ catalog: 'we"ird' }, principal, noSignal())).toEqual({
+      catalog: 'we"ird',
+      names: ['s1'],
+      truncated: false,
+    });
+    expect(engine.statements).toEqual(['SHOW SCHEMAS FROM "we""ird"']);
+  });
+
+  it('ListSchemas falls back to the default catalog and maps CATALOG_NOT_FOUND to NOT_FOUND', async () => {
+    const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "memory"', {
+      error: { errorName: 'CATALOG_NOT_FOUND', message: "Catalog 'memory' not found" },
+    });
+    const err = await rejectionOf(new ListSchemas(engine, settings).execute({}, principal, noSignal()));
+    expectDomainError(err, 'NOT_FOUND', { errorName: 'CATALOG_NOT_FOUND' });
+  });
+
+  it('ListSchemas without a catalog or default is INVALID_ARGUMENT', async () => {
+    const engine = new InMemoryQueryEngine();
+    const err = await rejectionOf(new ListSchemas(engine, { ...settings, defaults: {} }).execute({}, principal, noSignal()));
+    expectDomainError(err, 'INVALID_ARGUMENT');
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('ListTables quotes catalog and schema and maps SCHEMA_NOT_FOUND to NOT_FOUND', async () => {
+    const engine = new InMemoryQueryEngine()
+      .define('SHOW TABLES FROM "c"."s x"', { columns: [{ name: 'Table', type: 'varchar' }], rows: [['t1'], ['t2']] })
+      .define('SHOW TABLES FROM "c"."gone"', { error: { errorName: 'SCHEMA_NOT_FOUND', message: 'gone' } });
+    const list = new ListTables(engine, settings);
+    expect(await list.execute({ catalog: 'c', schema: 's x' }, principal, noSignal())).toEqual({
+      catalog: 'c',
+      schema: 's x',
+      names: ['t1', 't2'],
+      truncated: false,
+    });
+    expectDomainError(await rejectionOf(list.execute({ catalog: 'c', schema: 'gone' }, principal, noSignal())), 'NOT_FOUND');
+  });
+
+  it('ListTables without a schema or default is INVALID_ARGUMENT', async () => {
+    const engine = new InMemoryQueryEngine();
+    const err = await rejectionOf(new ListTables(engine, { ...settings, defaults: { catalog: 'c' } }).execute({}, principal, noSignal()));
+    expectDomainError(err, 'INVALID_ARGUMENT');
+    expect(engine.calls).toEqual([]);
+  });
+});
