@@ -13,6 +13,7 @@ import {
 import { QueryEngine } from '../ports/query-engine.ts';
 import { PolicySettings, QueryPolicy } from '../ports/query-policy.ts';
 import { Logger } from '../ports/logger.ts';
+import { TokenVerifier } from '../ports/token-verifier.ts';
 import { TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
 import { SqlQueryPolicy } from '../adapters/policy/sql-query-policy.ts';
 import { McpSettings, TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
@@ -40,6 +41,7 @@ export const trinoModule = new ContainerModule(({ bind }) => {
         password: config.trino.password,
         verifyCertificates: config.trino.verifyCertificates,
         source: `trino-mcp/${productVersion()}`,
+        impersonation: config.impersonation,
       };
     })
     .inSingletonScope();
@@ -80,10 +82,13 @@ export const mcpModule = new ContainerModule(({ bind }) => {
 });
 
 /** The composition root: every binding of the application. */
-export function buildContainer(config: Config, logger: Logger): Container {
+export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier): Container {
   const container = new Container();
   container.bind<Config>(AppConfig).toConstantValue(config);
   container.bind<Logger>(Logger).toConstantValue(logger);
+  // Set up before the container (OIDC discovery is asynchronous), bound here so that
+  // everything that needs it finds it in one place.
+  if (verifier) container.bind<TokenVerifier>(TokenVerifier).toConstantValue(verifier);
   container.load(trinoModule, policyModule, useCaseModule, mcpModule);
   return container;
 }

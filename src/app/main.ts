@@ -3,28 +3,20 @@ import 'reflect-metadata';
 import { StderrLogger } from '../adapters/log/stderr-logger.ts';
 import { serveOverStdio } from '../adapters/stdio/serve.ts';
 import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
-import { loadConfig, redactedConfig } from './config.ts';
+import type { Logger } from '../ports/logger.ts';
+import { loadConfig, redactedConfig, type Config } from './config.ts';
 import { buildContainer, productVersion } from './container.ts';
+import { setupAuth, startHttp, StartupError } from './http-entry.ts';
 
-function main(): void {
-  const loaded = loadConfig(process.env);
-  if (!loaded.ok) {
-    for (const line of loaded.errors) process.stderr.write(`trino-mcp: invalid configuration: ${line}\n`);
-    process.exit(2);
-  }
-  const config = loaded.config;
-  const log = new StderrLogger();
-  log.info('starting trino-mcp', { version: productVersion(), config: redactedConfig(config) });
-  if (config.allowWriteQueries) {
-    log.warn('TRINO_ALLOW_WRITE_QUERIES=true: statements that write data or change state will be run');
-  }
-  if (!config.trino.verifyCertificates) {
-    log.warn('TRINO_SSL_INSECURE=true: the Trino server certificate is not verified');
-  }
+function fail(line: string, status: number): never {
+  process.stderr.write(`trino-mcp: ${line}\n`);
+  process.exit(status);
+}
+
+function serveStdio(config: Config, log: Logger): void {
   const container = buildContainer(config, log);
-  const servers = container.get(TrinoMcpServer);
   const principal = { subject: config.trino.user, scopes: [], via: 'stdio' };
-  const handle = serveOverStdio(servers, principal, log);
+  const handle = serveOverStdio(container.get(TrinoMcpServer), principal, log);
   const stop = (signal: string) => {
     log.info('stopping', { signal });
     // Closing aborts in-flight requests, which cancels their Trino queries.
@@ -34,4 +26,47 @@ function main(): void {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-main();
+async function serveHttp(config: Config, log: Logger): Promise<void> {
+  const oauth = config.oauth ? await setupAuth(config.oauth, log) : undefined;
+  const container = buildContainer(config, log, oauth?.verifier);
+  if (!config.oauth && !config.http.loopback) {
+    log.warn('MCP_ALLOW_UNAUTHENTICATED=true: serving without authentication on a non-loopback address', { host: config.http.host });
+  }
+  const http = await startHttp(config, container, log, oauth?.verifier, oauth?.auth);
+  log.info('listening', { url: http.url, resource: config.http.resourceUrl, oauth: Boolean(config.oauth) });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping: no new requests; waiting for those in flight', { signal, graceMs: config.http.shutdownGraceMs });
+    void http.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', { error: (err as Error).message });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) process.stderr.write(`trino-mcp: invalid configuration: ${line}\n`);
+    process.exit(2);
+  }
+  const config = loaded.config;
+  const log = new StderrLogger();
+  log.info('starting trino-mcp', { version: productVersion(), config: redactedConfig(config) });
+  if (config.allowWriteQueries) log.warn('TRINO_ALLOW_WRITE_QUERIES=true: statements that write data or change state will be run');
+  if (!config.trino.verifyCertificates) log.warn('TRINO_SSL_INSECURE=true: the Trino server certificate is not verified');
+  if (config.transport === 'stdio') serveStdio(config, log);
+  else await serveHttp(config, log);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof StartupError) fail(err.message, 2);
+  fail(`cannot start: ${(err as Error).message}`, 1);
+});

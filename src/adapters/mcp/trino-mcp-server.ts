@@ -27,6 +27,13 @@ export const McpSettings = Symbol.for('McpSettings');
 /** Finds the caller of a request: fixed over stdio, from the verified token over HTTP. */
 export type PrincipalResolver = (ctx: ServerContext) => Principal;
 
+/**
+ * An extra cancellation signal for a request, beyond the protocol's own: over stateless
+ * HTTP, 2025-era clients never send a cancel when they go away, so the HTTP edge aborts
+ * this signal when the response closes early or the server shuts down.
+ */
+export type SignalResolver = (ctx: ServerContext) => AbortSignal | undefined;
+
 const READ_ANNOTATIONS = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 const catalogArg = z.string().min(1).describe('Catalog name as Trino lists it; defaults to TRINO_CATALOG.');
@@ -97,13 +104,16 @@ export class TrinoMcpServer {
     tool: string,
     ctx: ServerContext,
     principalOf: PrincipalResolver,
+    signalOf: SignalResolver | undefined,
     body: (principal: Principal, signal: AbortSignal) => Promise<CallToolResult & { queryId?: string; rows?: number }>,
   ): Promise<CallToolResult> {
     const started = performance.now();
     let principal: Principal | undefined;
     try {
       principal = principalOf(ctx);
-      const { queryId, rows, ...result } = await body(principal, ctx.mcpReq.signal);
+      const extra = signalOf?.(ctx);
+      const signal = extra ? AbortSignal.any([ctx.mcpReq.signal, extra]) : ctx.mcpReq.signal;
+      const { queryId, rows, ...result } = await body(principal, signal);
       this.log.info('tool call', {
         tool,
         user: principal.subject,
@@ -130,7 +140,7 @@ export class TrinoMcpServer {
     }
   }
 
-  create(principalOf: PrincipalResolver): McpServer {
+  create(principalOf: PrincipalResolver, signalOf?: SignalResolver): McpServer {
     const s = this.settings;
     const server = new McpServer(
       { name: s.name, version: s.version },
@@ -152,7 +162,7 @@ export class TrinoMcpServer {
         annotations: READ_ANNOTATIONS,
       },
       (_args, ctx) =>
-        this.call('list_catalogs', ctx, principalOf, async (p, signal) => {
+        this.call('list_catalogs', ctx, principalOf, signalOf, async (p, signal) => {
           const r = await this.listCatalogs.execute(p, signal);
           return {
             content: [{ type: 'text', text: renderList('Catalogs', r.names, r.truncated) }],
@@ -172,7 +182,7 @@ export class TrinoMcpServer {
         annotations: READ_ANNOTATIONS,
       },
       (args, ctx) =>
-        this.call('list_schemas', ctx, principalOf, async (p, signal) => {
+        this.call('list_schemas', ctx, principalOf, signalOf, async (p, signal) => {
           const r = await this.listSchemas.execute(args, p, signal);
           return {
             content: [{ type: 'text', text: renderList(`Schemas in ${r.catalog}`, r.names, r.truncated) }],
@@ -192,7 +202,7 @@ export class TrinoMcpServer {
         annotations: READ_ANNOTATIONS,
       },
       (args, ctx) =>
-        this.call('list_tables', ctx, principalOf, async (p, signal) => {
+        this.call('list_tables', ctx, principalOf, signalOf, async (p, signal) => {
           const r = await this.listTables.execute(args, p, signal);
           return {
             content: [{ type: 'text', text: renderList(`Tables in ${r.catalog}.${r.schema}`, r.names, r.truncated) }],
@@ -219,7 +229,7 @@ export class TrinoMcpServer {
         annotations: READ_ANNOTATIONS,
       },
       (args, ctx) =>
-        this.call('get_table_schema', ctx, principalOf, async (p, signal) => {
+        this.call('get_table_schema', ctx, principalOf, signalOf, async (p, signal) => {
           const r = await this.describeTable.execute(args, p, signal);
           const text = [
             `${r.catalog}.${r.schema}.${r.table}:`,
@@ -257,7 +267,7 @@ export class TrinoMcpServer {
           : READ_ANNOTATIONS,
       },
       (args, ctx) =>
-        this.call('execute_query', ctx, principalOf, async (p, signal) => {
+        this.call('execute_query', ctx, principalOf, signalOf, async (p, signal) => {
           const r = await this.executeQuery.execute(args, p, signal);
           const cap = Math.min(args.limit ?? s.maxRows, s.maxRows);
           return {
@@ -291,7 +301,7 @@ export class TrinoMcpServer {
         annotations: READ_ANNOTATIONS,
       },
       (args, ctx) =>
-        this.call('explain_query', ctx, principalOf, async (p, signal) => {
+        this.call('explain_query', ctx, principalOf, signalOf, async (p, signal) => {
           const r = await this.explainQuery.execute(args, p, signal);
           return { content: [{ type: 'text', text: r.plan }], structuredContent: r };
         }),

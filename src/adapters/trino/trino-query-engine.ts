@@ -15,6 +15,13 @@ export interface TrinoConnection {
   readonly verifyCertificates: boolean;
   /** X-Trino-Source. */
   readonly source: string;
+  /** TRINO_IMPERSONATE: the principal's claim becomes the Trino session user. */
+  readonly impersonation?: 'preferred_username' | 'email' | 'sub' | undefined;
+}
+
+/** Header values must be visible ASCII: anything else from a token is replaced. */
+function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }
 export const TrinoConnection = Symbol.for('TrinoConnection');
 
@@ -98,16 +105,33 @@ export class TrinoQueryEngine implements QueryEngine {
     @inject(Logger) private readonly log: Logger,
   ) {}
 
+  /** The Trino session user: TRINO_USER, or the caller's claim when impersonating. */
+  private sessionUser(request: QueryRequest): string {
+    const claim = this.connection.impersonation;
+    if (!claim) return this.connection.user;
+    const p = request.principal;
+    const value = claim === 'sub' ? p.subject : claim === 'email' ? p.email : p.username;
+    if (!value) {
+      throw new DomainError('POLICY_DENIED', `Impersonation needs the "${claim}" claim in your token, and it has none.`, {
+        rule: 'IMPERSONATION',
+      });
+    }
+    return value;
+  }
+
   private client(request: QueryRequest): Trino {
     const c = this.connection;
+    const p = request.principal;
     const options: ConnectionOptions = {
       server: c.server,
       source: c.source,
       ...(c.password !== undefined ? { auth: new BasicAuth(c.user, c.password) } : {}),
       ...(c.server.startsWith('https:') ? { ssl: { rejectUnauthorized: c.verifyCertificates } } : {}),
       extraHeaders: {
-        'X-Trino-User': c.user,
-        'X-Trino-Client-Info': `trino-mcp via=${request.principal.via} subject=${request.principal.subject}`,
+        'X-Trino-User': headerSafe(this.sessionUser(request)),
+        // Attribution: who asked, for Trino's query history and event listeners.
+        'X-Trino-Client-Info': headerSafe(`trino-mcp via=${p.via} subject=${p.subject}${p.username ? ` user=${p.username}` : ''}`),
+        'X-Trino-Client-Tags': 'trino-mcp',
       },
     };
     return Trino.create(options);
