@@ -1,0 +1,251 @@
+/**
+ * Real OAuth clients against the built server and a real authorization server
+ * (oidc-provider on loopback): the SDK's OAuth client provider through discovery →
+ * authorization code + PKCE → token with `resource` → tools/call; mcp-remote as a stdio
+ * proxy (bearer header, SSE-only, its own client-credentials discovery, and its own browser
+ * login); the MCP Inspector CLI.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client as ClientV2, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIdp, TEST_SERVICE_CLIENT_ID, TEST_SERVICE_SECRET, type TestIdp } from '../harness/oidc-provider.ts';
+import { startHttpServer, type HttpServerHandle } from '../support/http-server.ts';
+
+const MCP_REMOTE = fileURLToPath(new URL('../../node_modules/mcp-remote/dist/proxy.js', import.meta.url));
+const INSPECTOR_CLI = fileURLToPath(new URL('../../node_modules/@modelcontextprotocol/inspector-cli/build/index.js', import.meta.url));
+
+let idp: TestIdp;
+let server: HttpServerHandle;
+
+beforeAll(async () => {
+  idp = await startTestIdp();
+  server = await startHttpServer({ OAUTH_ENABLED: 'true', OIDC_ISSUER: idp.issuer, OAUTH_REQUIRED_SCOPES: 'trino:read' });
+});
+afterAll(async () => {
+  await server?.stop();
+  await idp?.close();
+});
+
+function catalogsOf(result: unknown): string[] {
+  return ((result as { structuredContent?: { catalogs?: string[] } }).structuredContent?.catalogs ?? []) as string[];
+}
+
+/** An OAuthClientProvider whose "browser" is the test: it logs in through the IdP's pages over HTTP. */
+class HttpLoginProvider implements OAuthClientProvider {
+  readonly redirectUrl = 'http://127.0.0.1:53682/callback';
+  private info: unknown;
+  private stored: unknown;
+  private verifier = '';
+  callback: URL | undefined;
+  authorizationUrls: URL[] = [];
+
+  constructor(private readonly user: string) {}
+
+  get clientMetadata() {
+    return {
+      client_name: 'trino-mcp integration test',
+      redirect_uris: [this.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+    } as OAuthClientProvider['clientMetadata'];
+  }
+  clientInformation() {
+    return this.info as never;
+  }
+  saveClientInformation(info: unknown) {
+    this.info = info;
+  }
+  tokens() {
+    return this.stored as never;
+  }
+  saveTokens(tokens: unknown) {
+    this.stored = tokens;
+  }
+  async redirectToAuthorization(url: URL) {
+    this.authorizationUrls.push(url);
+    this.callback = await idp.loginAndConsent(url.href, this.user);
+  }
+  saveCodeVerifier(v: string) {
+    this.verifier = v;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
+describe('the SDK OAuth client provider, end to end', () => {
+  it('discovers, logs in with authorization code + PKCE, gets a token for this resource, and calls a tool', async () => {
+    const provider = new HttpLoginProvider('alice');
+    const first = new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider });
+    const client = new ClientV2({ name: 'oauth-it', version: '1.0.0' });
+    await expect(client.connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+
+    // The client found the authorization server through this server's RFC 9728 metadata,
+    // registered itself dynamically, and asked for this resource with PKCE.
+    const auth = provider.authorizationUrls[0]!;
+    expect(auth.origin).toBe(idp.issuer);
+    expect(auth.searchParams.get('resource')).toBe(server.url);
+    expect(auth.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(auth.searchParams.get('scope')).toContain('trino:read');
+    expect(provider.callback!.searchParams.get('code')).toBeTruthy();
+    // The whole callback query: code, state and the RFC 9207 `iss` the client checks.
+    await first.finishAuth(provider.callback!.searchParams);
+
+    const connected = new ClientV2({ name: 'oauth-it', version: '1.0.0' });
+    await connected.connect(new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider }));
+    const result = await connected.callTool({ name: 'list_catalogs', arguments: {} });
+    expect(result.isError).toBeFalsy();
+    expect(catalogsOf(result)).toEqual(expect.arrayContaining(['tpch', 'memory']));
+    await connected.close();
+
+    // The call ran as the user who logged in.
+    const call = server.logs().find((l) => l['msg'] === 'tool call' && l['tool'] === 'list_catalogs');
+    expect(call).toMatchObject({ user: 'alice', via: 'http', outcome: 'ok' });
+  });
+});
+
+/** Runs mcp-remote as the stdio proxy a desktop client would start, and connects a v1 stdio client to it. */
+async function viaMcpRemote(args: string[], env: Record<string, string> = {}) {
+  const configDir = mkdtempSync(join(tmpdir(), 'mcp-remote-'));
+  const transport = new StdioV1({
+    command: process.execPath,
+    args: [MCP_REMOTE, ...args],
+    env: { PATH: process.env['PATH'] ?? '', HOME: configDir, MCP_REMOTE_CONFIG_DIR: configDir, ...env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new ClientV1({ name: 'desktop-via-mcp-remote', version: '1.0.0' });
+  return { client, transport, configDir, stderr: () => stderr };
+}
+
+describe('mcp-remote as a stdio proxy', () => {
+  it('with a bearer header, over streamable HTTP (its default transport)', async () => {
+    const token = await idp.clientCredentialsToken({ resource: server.url, scope: 'trino:read' });
+    const p = await viaMcpRemote([server.url, '--header', 'Authorization:${AUTH_HEADER}'], { AUTH_HEADER: `Bearer ${token}` });
+    await p.client.connect(p.transport);
+    try {
+      expect(catalogsOf(await p.client.callTool({ name: 'list_catalogs', arguments: {} }))).toContain('tpch');
+    } finally {
+      await p.client.close();
+    }
+  });
+
+  it('pointed at /sse, with its default transport and with --transport sse-only', async () => {
+    const sse = `${server.origin}/sse`;
+    const token = await idp.clientCredentialsToken({ resource: sse, scope: 'trino:read' });
+    for (const mode of ['http-first', 'sse-only']) {
+      const p = await viaMcpRemote([sse, '--transport', mode, '--header', 'Authorization:${AUTH_HEADER}'], { AUTH_HEADER: `Bearer ${token}` });
+      await p.client.connect(p.transport);
+      try {
+        const r = await p.client.callTool({ name: 'execute_query', arguments: { sql: 'SELECT count(*) FROM tpch.tiny.region' } });
+        expect((r as { structuredContent?: { rows?: unknown[][] } }).structuredContent?.rows, `${mode}: ${p.stderr()}`).toEqual([[5]]);
+      } finally {
+        await p.client.close();
+      }
+    }
+  });
+
+  it('with its own OAuth discovery (client credentials): metadata → token endpoint → resource → call', async () => {
+    const p = await viaMcpRemote(
+      [
+        server.url,
+        '--client-credentials',
+        '--static-oauth-client-info',
+        JSON.stringify({ client_id: TEST_SERVICE_CLIENT_ID, client_secret: '${SVC_SECRET}' }),
+      ],
+      { SVC_SECRET: TEST_SERVICE_SECRET },
+    );
+    await p.client.connect(p.transport);
+    try {
+      expect(catalogsOf(await p.client.callTool({ name: 'list_catalogs', arguments: {} })), p.stderr()).toContain('memory');
+    } finally {
+      await p.client.close();
+    }
+    expect(p.stderr()).not.toContain(TEST_SERVICE_SECRET);
+  });
+
+  it('with its own OAuth discovery and browser login (authorization code + PKCE)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'browser-'));
+    const urls = join(dir, 'opened-urls');
+    const browser = join(dir, 'browser.sh');
+    // The "browser": records the URL mcp-remote opens; the test then logs in over HTTP.
+    writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${urls}'\n`);
+    chmodSync(browser, 0o755);
+    const callbackPort = 30_000 + Math.floor(Math.random() * 20_000);
+    const p = await viaMcpRemote([server.url, String(callbackPort), '--host', '127.0.0.1'], { BROWSER: browser, DISPLAY: '' });
+    const connecting = p.client.connect(p.transport);
+    let authUrl: string | undefined;
+    for (let i = 0; i < 200 && !authUrl; i++) {
+      const fromFile = existsSync(urls) ? readFileSync(urls, 'utf8').split('\n').find((l) => l.startsWith(idp.issuer)) : undefined;
+      const fromLog = /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(p.stderr())?.[1];
+      authUrl = fromFile ?? fromLog;
+      if (!authUrl) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(authUrl, p.stderr()).toBeDefined();
+    expect(new URL(authUrl!).searchParams.get('resource')).toBe(server.url);
+    const callback = await idp.loginAndConsent(authUrl!, 'bob');
+    expect(callback.searchParams.get('code')).toBeTruthy();
+    await fetch(callback); // the user's browser landing on mcp-remote's callback
+    await connecting;
+    try {
+      expect(catalogsOf(await p.client.callTool({ name: 'list_catalogs', arguments: {} }))).toContain('tpch');
+    } finally {
+      await p.client.close();
+    }
+    const call = server.logs().filter((l) => l['msg'] === 'tool call' && l['user'] === 'bob');
+    expect(call.length).toBeGreaterThan(0);
+  });
+});
+
+describe('MCP Inspector CLI', () => {
+  function inspector(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      // The CLI looks for its package.json relative to the working directory: start it
+      // from its own build folder, where that lookup finds its own package.json.
+      const child = spawn(process.execPath, [INSPECTOR_CLI, ...args], { env: { PATH: process.env['PATH'] ?? '' }, cwd: dirname(INSPECTOR_CLI) });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('lists tools and calls execute_query with a bearer token', async () => {
+    const token = await idp.clientCredentialsToken({ resource: server.url, scope: 'trino:read' });
+    const header = `Authorization: Bearer ${token}`;
+    const tools = await inspector([server.url, '--transport', 'http', '--header', header, '--method', 'tools/list']);
+    expect(tools.code, tools.stderr).toBe(0);
+    const names = (JSON.parse(tools.stdout) as { tools: Array<{ name: string }> }).tools.map((t) => t.name);
+    expect(names).toContain('execute_query');
+    const call = await inspector([
+      server.url,
+      '--transport',
+      'http',
+      '--header',
+      header,
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'execute_query',
+      '--tool-arg',
+      'sql=SELECT count(*) AS n FROM tpch.tiny.nation',
+    ]);
+    expect(call.code, call.stderr).toBe(0);
+    expect((JSON.parse(call.stdout) as { structuredContent: { rows: unknown[][] } }).structuredContent.rows).toEqual([[25]]);
+  });
+
+  it('without a token is refused', async () => {
+    const r = await inspector([server.url, '--transport', 'http', '--method', 'tools/list']);
+    expect(r.code).not.toBe(0);
+  });
+});
