@@ -5,8 +5,9 @@
  */
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { upPersistent } from '../test/harness/trino-server.ts';
+import { freePort, upPersistent } from '../test/harness/trino-server.ts';
 
 const bin = fileURLToPath(new URL('../dist/app/main.js', import.meta.url));
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -66,6 +67,25 @@ MCP Inspector (web UI):
   ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} npx @modelcontextprotocol/inspector ${process.execPath} ${bin}
 
 The local Trino keeps running for these; stop it with: npm run trino:down`);
+
+  if (!process.stdout.isTTY) {
+    out('\n(Not a terminal: not serving HTTP. Run `npm run demo` in a terminal to serve http://127.0.0.1:<port>/mcp.)');
+    return;
+  }
+  // Serve the remote transport too, on loopback without OAuth, until Ctrl-C.
+  const port = process.env['MCP_PORT'] ?? String(await freePort());
+  const url = `http://127.0.0.1:${port}/mcp`;
+  out(`
+Serving MCP over streamable HTTP at ${url} (loopback only, no OAuth) — Ctrl-C stops it.
+  claude mcp add --transport http trino ${url}
+  npx mcp-remote ${url}
+  npx @modelcontextprotocol/inspector   (then connect to ${url})`);
+  const child = spawn(process.execPath, [bin], {
+    env: { ...process.env, ...env, MCP_TRANSPORT: 'http', MCP_HOST: '127.0.0.1', MCP_PORT: port },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  process.once('SIGINT', () => child.kill('SIGTERM'));
+  await new Promise((resolve) => child.once('exit', resolve));
 }
 
 main().catch((err: unknown) => {
