@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validatePatterns, type AllowlistSpec } from '../domain/allowlist.ts';
 import type { NameDefaults } from '../domain/model.ts';
 
 /** The effective configuration, typed. Built only by loadConfig. */
@@ -14,6 +15,10 @@ export interface Config {
   };
   readonly defaults: NameDefaults;
   readonly allowWriteQueries: boolean;
+  /** TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: reads may call table functions that send SQL to a connector. */
+  readonly allowPassthrough: boolean;
+  /** TRINO_ALLOWED_CATALOGS / _SCHEMAS / _TABLES (empty lists: no restriction). */
+  readonly allowlist: AllowlistSpec;
   readonly queryTimeoutMs: number;
   readonly maxRows: number;
   readonly transport: 'stdio' | 'http';
@@ -55,6 +60,8 @@ export interface OAuthConfig {
   readonly secret?: string | undefined;
   readonly clockToleranceSec: number;
   readonly requiredScopes: readonly string[];
+  /** OAUTH_WRITE_SCOPE: needed, on top of the required scopes, for execute_statement. */
+  readonly writeScope?: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -130,6 +137,10 @@ const schema = z.object({
   TRINO_SSL: bool('TRINO_SSL').default(true),
   TRINO_SSL_INSECURE: bool('TRINO_SSL_INSECURE').default(false),
   TRINO_ALLOW_WRITE_QUERIES: bool('TRINO_ALLOW_WRITE_QUERIES').default(false),
+  TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: bool('TRINO_ALLOW_PASSTHROUGH_FUNCTIONS').default(false),
+  TRINO_ALLOWED_CATALOGS: z.string().optional(),
+  TRINO_ALLOWED_SCHEMAS: z.string().optional(),
+  TRINO_ALLOWED_TABLES: z.string().optional(),
   TRINO_QUERY_TIMEOUT: positiveInt('TRINO_QUERY_TIMEOUT', 86_400).default(300),
   TRINO_MAX_ROWS: positiveInt('TRINO_MAX_ROWS', 1_000_000).default(1000),
   MCP_TRANSPORT: oneOf('MCP_TRANSPORT', ['stdio', 'http'] as const).default('stdio'),
@@ -153,6 +164,11 @@ const schema = z.object({
   JWT_SECRET: z.string().optional(),
   OAUTH_CLOCK_TOLERANCE: wholeNumber('OAUTH_CLOCK_TOLERANCE', 600).default(30),
   OAUTH_REQUIRED_SCOPES: z.string().optional(),
+  OAUTH_WRITE_SCOPE: z
+    .string()
+    .trim()
+    .refine((v) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(v), { message: 'OAUTH_WRITE_SCOPE must be one OAuth scope (no spaces or quotes)' })
+    .optional(),
   TRINO_IMPERSONATE: bool('TRINO_IMPERSONATE').optional(),
   TRINO_ENABLE_IMPERSONATION: bool('TRINO_ENABLE_IMPERSONATION').optional(),
   TRINO_IMPERSONATION_CLAIM: oneOf('TRINO_IMPERSONATION_CLAIM', ['preferred_username', 'email', 'sub', 'username', 'subject'] as const).optional(),
@@ -192,6 +208,16 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   }
   const e = parsed.data;
   const errors: string[] = [];
+  const allowlist: AllowlistSpec = {
+    catalogs: list(e.TRINO_ALLOWED_CATALOGS),
+    schemas: list(e.TRINO_ALLOWED_SCHEMAS),
+    tables: list(e.TRINO_ALLOWED_TABLES),
+  };
+  errors.push(
+    ...validatePatterns('TRINO_ALLOWED_CATALOGS', allowlist.catalogs, 1),
+    ...validatePatterns('TRINO_ALLOWED_SCHEMAS', allowlist.schemas, 2),
+    ...validatePatterns('TRINO_ALLOWED_TABLES', allowlist.tables, 3),
+  );
   const scheme = e.TRINO_SCHEME ?? (e.TRINO_SSL ? 'https' : 'http');
   const host = e.TRINO_HOST.includes(':') && !e.TRINO_HOST.startsWith('[') ? `[${e.TRINO_HOST}]` : e.TRINO_HOST;
 
@@ -235,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       secret: provider === 'hmac' ? e.JWT_SECRET : undefined,
       clockToleranceSec: e.OAUTH_CLOCK_TOLERANCE,
       requiredScopes: list(e.OAUTH_REQUIRED_SCOPES),
+      writeScope: e.OAUTH_WRITE_SCOPE,
     };
   } else if (e.MCP_TRANSPORT === 'http' && !loopback && !e.MCP_ALLOW_UNAUTHENTICATED) {
     errors.push(
@@ -268,6 +295,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       },
       defaults: { catalog: e.TRINO_CATALOG, schema: e.TRINO_SCHEMA },
       allowWriteQueries: e.TRINO_ALLOW_WRITE_QUERIES,
+      allowPassthrough: e.TRINO_ALLOW_PASSTHROUGH_FUNCTIONS,
+      allowlist,
       queryTimeoutMs: e.TRINO_QUERY_TIMEOUT * 1000,
       maxRows: e.TRINO_MAX_ROWS,
       transport: e.MCP_TRANSPORT,

@@ -4,6 +4,7 @@ import { Container, ContainerModule } from 'inversify';
 import {
   DescribeTable,
   ExecuteQuery,
+  ExecuteStatement,
   ExplainQuery,
   ListCatalogs,
   ListSchemas,
@@ -50,7 +51,15 @@ export const trinoModule = new ContainerModule(({ bind }) => {
 
 /** Query policy adapter. */
 export const policyModule = new ContainerModule(({ bind }) => {
-  bind<PolicySettings>(PolicySettings).toDynamicValue((ctx) => ({ allowWrites: ctx.get<Config>(AppConfig).allowWriteQueries }));
+  bind<PolicySettings>(PolicySettings).toDynamicValue((ctx) => {
+    const config = ctx.get<Config>(AppConfig);
+    return {
+      allowWrites: config.allowWriteQueries,
+      allowPassthrough: config.allowPassthrough,
+      allowlist: config.allowlist,
+      timeoutMs: config.queryTimeoutMs,
+    };
+  });
   bind<QueryPolicy>(QueryPolicy).to(SqlQueryPolicy).inSingletonScope();
 });
 
@@ -60,12 +69,15 @@ export const policyModule = new ContainerModule(({ bind }) => {
  */
 export const useCaseModule = new ContainerModule(({ bind }) => {
   const settings = (ctx: { get<T>(id: symbol): T }) => querySettings(ctx.get<Config>(AppConfig));
-  bind(ListCatalogs).toDynamicValue((ctx) => new ListCatalogs(ctx.get(QueryEngine), settings(ctx))).inSingletonScope();
-  bind(ListSchemas).toDynamicValue((ctx) => new ListSchemas(ctx.get(QueryEngine), settings(ctx))).inSingletonScope();
-  bind(ListTables).toDynamicValue((ctx) => new ListTables(ctx.get(QueryEngine), settings(ctx))).inSingletonScope();
-  bind(DescribeTable).toDynamicValue((ctx) => new DescribeTable(ctx.get(QueryEngine), settings(ctx))).inSingletonScope();
+  bind(ListCatalogs).toDynamicValue((ctx) => new ListCatalogs(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy))).inSingletonScope();
+  bind(ListSchemas).toDynamicValue((ctx) => new ListSchemas(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy))).inSingletonScope();
+  bind(ListTables).toDynamicValue((ctx) => new ListTables(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy))).inSingletonScope();
+  bind(DescribeTable).toDynamicValue((ctx) => new DescribeTable(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy))).inSingletonScope();
   bind(ExecuteQuery)
     .toDynamicValue((ctx) => new ExecuteQuery(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy)))
+    .inSingletonScope();
+  bind(ExecuteStatement)
+    .toDynamicValue((ctx) => new ExecuteStatement(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy)))
     .inSingletonScope();
   bind(ExplainQuery)
     .toDynamicValue((ctx) => new ExplainQuery(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy)))

@@ -24,7 +24,11 @@ const METADATA_TTL_MS = 60 * 60 * 1000;
  */
 export async function setupAuth(oauth: OAuthConfig, log: Logger): Promise<{ verifier: TokenVerifier; auth: Omit<HttpAuth, 'verifier'> }> {
   const rules = { issuer: oauth.issuer, audience: oauth.audiences, clockToleranceSec: oauth.clockToleranceSec };
-  const common = { requiredScopes: oauth.requiredScopes, scopesSupported: oauth.requiredScopes };
+  const common = {
+    requiredScopes: oauth.requiredScopes,
+    writeScope: oauth.writeScope,
+    scopesSupported: [...new Set([...oauth.requiredScopes, ...(oauth.writeScope ? [oauth.writeScope] : [])])],
+  };
   if (oauth.provider === 'hmac') {
     if (!oauth.issuer) log.warn('OAuth with HMAC and no OIDC_ISSUER: the iss claim is not checked');
     return {
@@ -91,6 +95,7 @@ export async function startHttp(
       trustProxy: http.trustProxy,
       maxBodyBytes: http.maxBodyBytes,
       version: productVersion(),
+      writesEnabled: config.allowWriteQueries,
     },
     servers: container.get(TrinoMcpServer),
     auth: verifier && auth ? { ...auth, verifier } : undefined,

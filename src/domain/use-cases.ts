@@ -3,7 +3,7 @@ import { quoteQualified, resolveTableName } from './identifiers.ts';
 import type { Column, ExplainType, NameDefaults, Principal, Row, TableName, TabularResult } from './model.ts';
 import { stripTrailingSemicolon } from './sql-lexer.ts';
 import type { QueryEngine, QueryRequest } from '../ports/query-engine.ts';
-import type { QueryPolicy } from '../ports/query-policy.ts';
+import type { ObjectRef, QueryPolicy, StatementMode } from '../ports/query-policy.ts';
 
 /** Limits every use-case applies (TRINO_MAX_ROWS, TRINO_QUERY_TIMEOUT, TRINO_CATALOG/SCHEMA). */
 export interface QuerySettings {
@@ -63,7 +63,15 @@ abstract class UseCase {
   constructor(
     protected readonly engine: QueryEngine,
     protected readonly settings: QuerySettings,
+    protected readonly policy: QueryPolicy,
   ) {}
+
+  /** Refuses an object outside the allowlist, naming it. */
+  protected requireVisible(object: ObjectRef): void {
+    if (this.policy.visible(object)) return;
+    const name = quoteQualified(...[object.catalog, object.schema, object.table].filter((p): p is string => p !== undefined));
+    throw new DomainError('POLICY_DENIED', `${name} is outside this server's allowlist.`, { rule: 'ALLOWLIST' });
+  }
 
   protected read(sql: string, principal: Principal, signal: AbortSignal, maxRows = this.settings.maxRows) {
     const { catalog, schema } = this.settings.defaults;
@@ -85,8 +93,8 @@ export interface NameList {
   readonly truncated: boolean;
 }
 
-function firstColumn(result: TabularResult): NameList {
-  return { names: result.rows.map((r) => String(r[0])), truncated: result.truncated };
+function firstColumn(result: TabularResult, keep: (name: string) => boolean): NameList {
+  return { names: result.rows.map((r) => String(r[0])).filter(keep), truncated: result.truncated };
 }
 
 /** Names Trino's "does not exist" errors for listings and descriptions as NOT_FOUND. */
@@ -104,15 +112,17 @@ function notFound(err: unknown, what: string): never {
 
 export class ListCatalogs extends UseCase {
   async execute(principal: Principal, signal: AbortSignal): Promise<NameList> {
-    return firstColumn(await this.read('SHOW CATALOGS', principal, signal));
+    return firstColumn(await this.read('SHOW CATALOGS', principal, signal), (catalog) => this.policy.visible({ catalog }));
   }
 }
 
 export class ListSchemas extends UseCase {
   async execute(args: { catalog?: string | undefined }, principal: Principal, signal: AbortSignal) {
     const catalog = this.requireCatalog(args.catalog);
+    this.requireVisible({ catalog });
     try {
-      return { catalog, ...firstColumn(await this.read(`SHOW SCHEMAS FROM ${quoteQualified(catalog)}`, principal, signal)) };
+      const result = await this.read(`SHOW SCHEMAS FROM ${quoteQualified(catalog)}`, principal, signal);
+      return { catalog, ...firstColumn(result, (schema) => this.policy.visible({ catalog, schema })) };
     } catch (err) {
       notFound(err, `Catalog ${quoteQualified(catalog)}`);
     }
@@ -124,9 +134,10 @@ export class ListTables extends UseCase {
     const catalog = this.requireCatalog(args.catalog);
     const schema = args.schema ?? this.settings.defaults.schema;
     if (!schema) throw new DomainError('INVALID_ARGUMENT', 'No schema given: pass "schema" or set TRINO_SCHEMA.');
+    this.requireVisible({ catalog, schema });
     try {
       const result = await this.read(`SHOW TABLES FROM ${quoteQualified(catalog, schema)}`, principal, signal);
-      return { catalog, schema, ...firstColumn(result) };
+      return { catalog, schema, ...firstColumn(result, (table) => this.policy.visible({ catalog, schema, table })) };
     } catch (err) {
       notFound(err, `Schema ${quoteQualified(catalog, schema)}`);
     }
@@ -147,6 +158,7 @@ export class DescribeTable extends UseCase {
     signal: AbortSignal,
   ): Promise<TableName & { columns: ColumnDescription[] }> {
     const name = resolveTableName(args.table, args, this.settings.defaults);
+    this.requireVisible(name);
     const qualified = quoteQualified(name.catalog, name.schema, name.table);
     let result: TabularResult;
     try {
@@ -163,34 +175,31 @@ export class DescribeTable extends UseCase {
   }
 }
 
-export class ExecuteQuery extends UseCase {
-  constructor(
-    engine: QueryEngine,
-    settings: QuerySettings,
-    private readonly policy: QueryPolicy,
-  ) {
-    super(engine, settings);
-  }
+/** Runs one statement under the policy in the given mode, with the row cap. */
+abstract class RunStatement extends UseCase {
+  protected abstract readonly mode: StatementMode;
 
   async execute(args: { sql: string; limit?: number | undefined }, principal: Principal, signal: AbortSignal): Promise<TabularResult> {
     if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 1)) {
       throw new DomainError('INVALID_ARGUMENT', `limit must be a whole number of at least 1, got ${args.limit}.`);
     }
-    await this.policy.authorize(args.sql, principal);
+    await this.policy.authorize(args.sql, { principal, mode: this.mode, signal });
     const cap = Math.min(args.limit ?? this.settings.maxRows, this.settings.maxRows);
     return this.read(stripTrailingSemicolon(args.sql), principal, signal, cap);
   }
 }
 
-export class ExplainQuery extends UseCase {
-  constructor(
-    engine: QueryEngine,
-    settings: QuerySettings,
-    private readonly policy: QueryPolicy,
-  ) {
-    super(engine, settings);
-  }
+/** execute_query: reads only, always. */
+export class ExecuteQuery extends RunStatement {
+  protected readonly mode = 'read';
+}
 
+/** execute_statement: any statement, when the operator enabled writes. */
+export class ExecuteStatement extends RunStatement {
+  protected readonly mode = 'write';
+}
+
+export class ExplainQuery extends UseCase {
   async execute(
     args: { sql: string; type?: ExplainType | undefined },
     principal: Principal,
@@ -198,7 +207,7 @@ export class ExplainQuery extends UseCase {
   ): Promise<{ type: ExplainType; plan: string }> {
     const type = args.type ?? 'LOGICAL';
     const statement = `EXPLAIN (TYPE ${type}) ${stripTrailingSemicolon(args.sql)}`;
-    await this.policy.authorize(statement, principal);
+    await this.policy.authorize(statement, { principal, mode: 'read', signal });
     const result = await this.read(statement, principal, signal, Number.MAX_SAFE_INTEGER);
     const plan =
       type === 'VALIDATE'

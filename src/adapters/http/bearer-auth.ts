@@ -53,6 +53,20 @@ function reject(
 }
 
 /**
+ * 403 insufficient_scope for a request that authenticated but asks for more than its
+ * token grants (MCP 2025-11-25 scope challenge): `scope` lists every scope needed.
+ */
+export function insufficientScope(ctx: Context, scopes: readonly string[], resourceMetadataUrl: string, description: string): void {
+  ctx.status = 403;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set(
+    'WWW-Authenticate',
+    challenge({ error: 'insufficient_scope', error_description: description, scope: scopes.join(' '), resource_metadata: resourceMetadataUrl }),
+  );
+  ctx.body = { error: 'insufficient_scope', error_description: description };
+}
+
+/**
  * Koa middleware: every request it guards must carry a valid bearer JWT in the
  * Authorization header (tokens in the query string are refused). On success the caller's
  * Principal is in `ctx.state.principal`.

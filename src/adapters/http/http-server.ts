@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import { createMcpHandler, type AuthInfo, type JSONRPCMessage, type ServerContext } from '@modelcontextprotocol/server';
-import { toNodeHandler } from '@modelcontextprotocol/node';
+import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import Koa, { type Context, type Next } from 'koa';
 import helmet from 'koa-helmet';
 import type { Principal } from '../../domain/model.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { TokenVerifier } from '../../ports/token-verifier.ts';
 import type { TrinoMcpServer } from '../mcp/trino-mcp-server.ts';
-import { bearerAuth } from './bearer-auth.ts';
+import { bearerAuth, insufficientScope } from './bearer-auth.ts';
 import { LegacySseTransport } from './legacy-sse.ts';
 
 export interface HttpSettings {
@@ -22,11 +22,15 @@ export interface HttpSettings {
   readonly trustProxy: boolean;
   readonly maxBodyBytes: number;
   readonly version: string;
+  /** TRINO_ALLOW_WRITE_QUERIES: execute_statement exists. */
+  readonly writesEnabled: boolean;
 }
 
 export interface HttpAuth {
   readonly verifier: TokenVerifier;
   readonly requiredScopes: readonly string[];
+  /** OAUTH_WRITE_SCOPE: needed for execute_statement. */
+  readonly writeScope?: string | undefined;
   readonly scopesSupported: readonly string[];
   /** Issuer(s) listed as authorization_servers in the resource metadata. */
   readonly authorizationServers: readonly string[];
@@ -232,14 +236,17 @@ export function createHttpApp(deps: {
 
   // --- authentication for the MCP routes
   const origin = (ctx: Context) => (settings.trustProxy ? ctx.origin : resource.origin);
+  const metadataUrl = (ctx: Context) =>
+    ctx.path === '/sse' || ctx.path === '/messages'
+      ? `${origin(ctx)}/.well-known/oauth-protected-resource/sse`
+      : `${origin(ctx)}${metadataPathFor(settings.resourceUrl)}`;
+  /** Whether the caller may use execute_statement (OAUTH_WRITE_SCOPE, when set). */
+  const mayWrite = (p: Principal) => settings.writesEnabled && (!auth?.writeScope || p.scopes.includes(auth.writeScope));
   const authenticate = auth
     ? bearerAuth({
         verifier: auth.verifier,
         requiredScopes: auth.requiredScopes,
-        resourceMetadataUrl: (ctx) =>
-          ctx.path === '/sse' || ctx.path === '/messages'
-            ? `${origin(ctx)}/.well-known/oauth-protected-resource/sse`
-            : `${origin(ctx)}${metadataPathFor(settings.resourceUrl)}`,
+        resourceMetadataUrl: metadataUrl,
         log,
       })
     : async (ctx: Context, next: Next) => {
@@ -261,11 +268,15 @@ export function createHttpApp(deps: {
 
   // --- streamable HTTP (both eras)
   const handler = createMcpHandler(
-    () =>
-      servers.create(
+    (request) => {
+      // Each request gets its own server, listing only the tools this caller may call.
+      const principal = (request.authInfo?.extra as RequestExtra | undefined)?.principal ?? ANONYMOUS;
+      return servers.create(
         (ctx) => extraOf(ctx)?.principal ?? ANONYMOUS,
         (ctx) => extraOf(ctx)?.signal,
-      ),
+        { writeTools: mayWrite(principal) },
+      );
+    },
     { maxRequestBodySize: settings.maxBodyBytes, onerror: (err) => log.warn('mcp handler error', { error: err.message }) },
   );
   const nodeHandler = toNodeHandler(handler, {
@@ -273,9 +284,22 @@ export function createHttpApp(deps: {
     onerror: (err) => log.error('mcp adapter error', { error: err.message }),
   });
   const serveMcp = async (ctx: Context) => {
-    (ctx.req as unknown as { auth: AuthInfo }).auth = authInfo(ctx);
+    const principal = ctx.state['principal'] as Principal;
+    let request: NodeIncomingMessageLike = ctx.req as unknown as NodeIncomingMessageLike;
+    if (settings.writesEnabled && auth?.writeScope && !mayWrite(principal) && ctx.method === 'POST') {
+      // The tool is not offered to this caller, but a call to it deserves the scope
+      // challenge that lets the client ask for more. The body is read once here and
+      // replayed to the SDK unchanged (it still answers bad JSON, size and type itself).
+      const body = await readBody(ctx.req, settings.maxBodyBytes);
+      if (body && callsTool(body, 'execute_statement')) {
+        insufficientScope(ctx, [...auth.requiredScopes, auth.writeScope], metadataUrl(ctx), `execute_statement needs the scope ${auth.writeScope}.`);
+        return;
+      }
+      request = replay(ctx.req, body ?? Buffer.alloc(0));
+    }
+    (request as { auth?: AuthInfo }).auth = authInfo(ctx);
     ctx.respond = false;
-    await nodeHandler(ctx.req, ctx.res);
+    await nodeHandler(request, ctx.res);
   };
   router.all('/mcp', authenticate, serveMcp);
   router.post('/sse', authenticate, serveMcp);
@@ -291,7 +315,7 @@ export function createHttpApp(deps: {
     const principal = ctx.state['principal'] as Principal;
     const transport = new LegacySseTransport(ctx.res, '/messages');
     const controller = ctx.state['abort'] as AbortController;
-    const server = servers.create(() => principal, () => controller.signal);
+    const server = servers.create(() => principal, () => controller.signal, { writeTools: mayWrite(principal) });
     sessions.set(transport.sessionId, { transport, subject: principal.subject });
     transport.onclose = () => {
       sessions.delete(transport.sessionId);
@@ -341,6 +365,43 @@ export function createHttpApp(deps: {
   app.use(router.routes());
   app.use(router.allowedMethods());
   return { app, sessions };
+}
+
+/** Reads a request body up to `limit` bytes; undefined when it is larger (the SDK then answers 413). */
+async function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    chunks.push(chunk as Buffer);
+    if (size > limit) return Buffer.concat(chunks); // replayed as is: the SDK sees the size
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Whether a JSON-RPC body (one message or a batch) calls the named tool. */
+function callsTool(body: Buffer, tool: string): boolean {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    const messages = Array.isArray(parsed) ? parsed : [parsed];
+    return messages.some(
+      (m) => (m as { method?: unknown }).method === 'tools/call' && (m as { params?: { name?: unknown } }).params?.name === tool,
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The request again, with a body already read: what toNodeHandler reads is the async iterator. */
+function replay(req: IncomingMessage, body: Buffer): NodeIncomingMessageLike {
+  return {
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    async *[Symbol.asyncIterator]() {
+      yield body;
+    },
+  } as unknown as NodeIncomingMessageLike;
 }
 
 /** Listens with HTTP or HTTPS. */

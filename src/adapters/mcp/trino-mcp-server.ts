@@ -5,6 +5,7 @@ import { EXPLAIN_TYPES, type Principal } from '../../domain/model.ts';
 import {
   DescribeTable,
   ExecuteQuery,
+  ExecuteStatement,
   ExplainQuery,
   ListCatalogs,
   ListSchemas,
@@ -61,6 +62,13 @@ function toolOutput<T extends z.ZodRawShape>(success: T) {
   return z.object({ ...z.object(success).partial().shape, ...errorFields });
 }
 
+const tabularOutput = toolOutput({
+  columns: z.array(columnSchema).describe('Result columns in order; names may repeat.'),
+  rows: z.array(z.array(z.unknown())).describe('Rows as arrays, values in column order (JSON as Trino returns them).'),
+  rowCount: z.number().int(),
+  truncated: z.boolean().describe('True when more rows existed than were returned; the query was then cancelled.'),
+});
+
 export const outputSchemas = {
   list_catalogs: toolOutput({ catalogs: z.array(z.string()), truncated: z.boolean() }),
   list_schemas: toolOutput({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean() }),
@@ -73,12 +81,8 @@ export const outputSchemas = {
       z.object({ name: z.string(), type: z.string(), extra: z.string().optional(), comment: z.string().optional() }),
     ),
   }),
-  execute_query: toolOutput({
-    columns: z.array(columnSchema).describe('Result columns in order; names may repeat.'),
-    rows: z.array(z.array(z.unknown())).describe('Rows as arrays, values in column order (JSON as Trino returns them).'),
-    rowCount: z.number().int(),
-    truncated: z.boolean().describe('True when more rows existed than were returned; the query was then cancelled.'),
-  }),
+  execute_query: tabularOutput,
+  execute_statement: tabularOutput,
   explain_query: toolOutput({ type: z.enum(EXPLAIN_TYPES), plan: z.string() }),
 };
 
@@ -96,6 +100,7 @@ export class TrinoMcpServer {
     @inject(ListTables) private readonly listTables: ListTables,
     @inject(DescribeTable) private readonly describeTable: DescribeTable,
     @inject(ExecuteQuery) private readonly executeQuery: ExecuteQuery,
+    @inject(ExecuteStatement) private readonly executeStatement: ExecuteStatement,
     @inject(ExplainQuery) private readonly explainQuery: ExplainQuery,
   ) {}
 
@@ -140,15 +145,21 @@ export class TrinoMcpServer {
     }
   }
 
-  create(principalOf: PrincipalResolver, signalOf?: SignalResolver): McpServer {
+  /**
+   * One MCP server for a connection or a request. `writeTools` (default: whether the
+   * operator enabled writes) decides whether execute_statement is offered: over HTTP a
+   * caller without the write scope is not shown a tool it may not call.
+   */
+  create(principalOf: PrincipalResolver, signalOf?: SignalResolver, options: { writeTools?: boolean } = {}): McpServer {
     const s = this.settings;
+    const writeTools = s.allowWrites && (options.writeTools ?? true);
     const server = new McpServer(
       { name: s.name, version: s.version },
       {
         capabilities: { tools: {} },
         instructions:
           'Explore a Trino cluster: list_catalogs → list_schemas → list_tables → get_table_schema, then execute_query. ' +
-          (s.allowWrites ? 'Write statements are enabled by the operator.' : 'The server is read-only.'),
+          (writeTools ? 'Statements that write go through execute_statement.' : 'The server is read-only.'),
       },
     );
 
@@ -239,36 +250,21 @@ export class TrinoMcpServer {
         }),
     );
 
-    server.registerTool(
-      'execute_query',
-      {
-        title: s.allowWrites ? 'Run SQL' : 'Run a read-only SQL query',
-        description:
-          (s.allowWrites
-            ? 'Runs one SQL statement on Trino (the operator enabled writes). '
-            : 'Runs one read-only SQL statement on Trino: SELECT, WITH … SELECT, VALUES, TABLE, SHOW, DESCRIBE or ' +
-              'EXPLAIN. Anything that writes or changes session state is refused with POLICY_DENIED. ') +
-          `Use Trino SQL with fully qualified names (catalog.schema.table) unless the defaults apply. At most ` +
-          `${s.maxRows} rows are returned (\`limit\` may lower this); when more exist, \`truncated\` is true and the ` +
-          `query is cancelled, so prefer aggregations and LIMIT. Queries running longer than ` +
-          `${Math.round(s.timeoutMs / 1000)} s are cancelled with TIMEOUT.`,
-        inputSchema: z.object({
-          sql: z.string().min(1).describe('One Trino SQL statement; a trailing semicolon is allowed.'),
-          limit: z
-            .number()
-            .int()
-            .min(1)
-            .optional()
-            .describe(`Return at most this many rows (values above ${s.maxRows} are lowered to ${s.maxRows}).`),
-        }),
-        outputSchema: outputSchemas.execute_query,
-        annotations: s.allowWrites
-          ? { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }
-          : READ_ANNOTATIONS,
-      },
-      (args, ctx) =>
-        this.call('execute_query', ctx, principalOf, signalOf, async (p, signal) => {
-          const r = await this.executeQuery.execute(args, p, signal);
+    const limitArg = z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(`Return at most this many rows (values above ${s.maxRows} are lowered to ${s.maxRows}).`);
+    const limits =
+      `At most ${s.maxRows} rows are returned (\`limit\` may lower this); when more exist, \`truncated\` is true and ` +
+      `the query is cancelled, so prefer aggregations and LIMIT. Statements running longer than ` +
+      `${Math.round(s.timeoutMs / 1000)} s are cancelled with TIMEOUT.`;
+    const runTool =
+      (tool: string, useCase: ExecuteQuery | ExecuteStatement) =>
+      (args: { sql: string; limit?: number | undefined }, ctx: ServerContext) =>
+        this.call(tool, ctx, principalOf, signalOf, async (p, signal) => {
+          const r = await useCase.execute(args, p, signal);
           const cap = Math.min(args.limit ?? s.maxRows, s.maxRows);
           return {
             content: [{ type: 'text', text: renderTable(r, cap) }],
@@ -282,8 +278,48 @@ export class TrinoMcpServer {
             ...(r.queryId ? { queryId: r.queryId } : {}),
             rows: r.rowCount,
           };
+        });
+
+    server.registerTool(
+      'execute_query',
+      {
+        title: 'Run a read-only SQL query',
+        description:
+          'Runs one read-only SQL statement on Trino: SELECT, WITH … SELECT, VALUES, TABLE, SHOW, DESCRIBE or ' +
+          'EXPLAIN. Anything that writes or changes session state is refused with POLICY_DENIED' +
+          (writeTools ? ' (use execute_statement for that). ' : '. ') +
+          'Use Trino SQL with fully qualified names (catalog.schema.table) unless the defaults apply. ' +
+          limits,
+        inputSchema: z.object({
+          sql: z.string().min(1).describe('One Trino SQL statement; a trailing semicolon is allowed.'),
+          limit: limitArg,
         }),
+        outputSchema: outputSchemas.execute_query,
+        annotations: READ_ANNOTATIONS,
+      },
+      runTool('execute_query', this.executeQuery),
     );
+
+    if (writeTools) {
+      server.registerTool(
+        'execute_statement',
+        {
+          title: 'Run a SQL statement that may write',
+          description:
+            'Runs one SQL statement on Trino that may change data or objects: INSERT, UPDATE, DELETE, MERGE, ' +
+            'CREATE, ALTER, DROP and the like (the operator enabled writes). Use execute_query for reads. One ' +
+            'statement per call. ' +
+            limits,
+          inputSchema: z.object({
+            sql: z.string().min(1).describe('One Trino SQL statement; a trailing semicolon is allowed.'),
+            limit: limitArg,
+          }),
+          outputSchema: outputSchemas.execute_query,
+          annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+        },
+        runTool('execute_statement', this.executeStatement),
+      );
+    }
 
     server.registerTool(
       'explain_query',

@@ -1,8 +1,10 @@
 import { inject, injectable } from 'inversify';
 import { DomainError } from '../../domain/errors.ts';
-import type { Principal } from '../../domain/model.ts';
-import { tokenize, type Token } from '../../domain/sql-lexer.ts';
-import { PolicySettings, type QueryPolicy } from '../../ports/query-policy.ts';
+import { Allowlist } from '../../domain/allowlist.ts';
+import { stripTrailingSemicolon, tokenize, type Token } from '../../domain/sql-lexer.ts';
+import { readCapped } from '../../domain/use-cases.ts';
+import { QueryEngine } from '../../ports/query-engine.ts';
+import { PolicySettings, type AuthorizeContext, type ObjectRef, type QueryPolicy } from '../../ports/query-policy.ts';
 
 // DESC is Trino's short form of DESCRIBE.
 const READ_ONLY_STARTS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'SHOW', 'DESCRIBE', 'DESC']);
@@ -11,8 +13,6 @@ const EXPLAIN_OPTIONS = new Set(['TYPE', 'FORMAT']);
 const QUERY_STARTS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE']);
 const ALLOWED_HINT =
   'Only reading statements are allowed: SELECT, WITH … SELECT, VALUES, TABLE, SHOW …, DESCRIBE … and EXPLAIN of those.';
-
-export type StatementClass = { readonly readOnly: true } | { readonly readOnly: false; readonly statement: string };
 
 function deny(rule: string, message: string): DomainError {
   return new DomainError('POLICY_DENIED', message, { rule });
@@ -52,19 +52,60 @@ function skipExplainPrefix(tokens: readonly Token[], i: number): number {
 }
 
 /** Classifies tokens[from..] as reading or not. */
-function classifyFrom(tokens: readonly Token[], from: number): StatementClass {
+function classifyFrom(tokens: readonly Token[], from: number): { readOnly: boolean; statement: string; start: number } {
   let i = from;
   while (tokens[i]?.kind === 'symbol' && tokens[i]!.value === '(') i++;
   const first = tokens[i];
-  if (!first) return { readOnly: false, statement: 'empty statement' };
-  if (first.kind !== 'word') return { readOnly: false, statement: describe(tokens, i) };
+  const start = tokens[from]?.start ?? 0;
+  if (!first) return { readOnly: false, statement: 'empty statement', start };
+  if (first.kind !== 'word') return { readOnly: false, statement: describe(tokens, i), start };
   if (i > from) {
     // A parenthesised statement must be a query.
-    return QUERY_STARTS.has(first.value) ? { readOnly: true } : { readOnly: false, statement: describe(tokens, i) };
+    return { readOnly: QUERY_STARTS.has(first.value), statement: describe(tokens, i), start };
   }
   if (first.value === 'EXPLAIN') return classifyFrom(tokens, skipExplainPrefix(tokens, i));
-  if (READ_ONLY_STARTS.has(first.value)) return { readOnly: true };
-  return { readOnly: false, statement: describe(tokens, i) };
+  return { readOnly: READ_ONLY_STARTS.has(first.value), statement: describe(tokens, i), start };
+}
+
+/**
+ * Table functions that hand SQL text to a connector, which runs it unseen by Trino's
+ * analysis and access control (`system.query` of the JDBC connectors, BigQuery and
+ * others; `raw_query` of Elasticsearch/OpenSearch).
+ */
+const PASSTHROUGH_FUNCTIONS = new Set(['QUERY', 'RAW_QUERY']);
+
+/** The first call of a pass-through table function, `TABLE( [c.][s.]query (`, or undefined. */
+function findPassthrough(tokens: readonly Token[]): string | undefined {
+  for (let i = 0; i + 2 < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (!(t.kind === 'word' && t.value === 'TABLE' && tokens[i + 1]!.kind === 'symbol' && tokens[i + 1]!.value === '(')) continue;
+    // A dotted name of words or quoted identifiers, then "(".
+    const parts: string[] = [];
+    let j = i + 2;
+    for (;;) {
+      const part = tokens[j];
+      if (!part || (part.kind !== 'word' && part.kind !== 'quoted')) break;
+      parts.push(part.kind === 'word' ? part.value : part.value.toUpperCase());
+      j++;
+      if (tokens[j]?.kind === 'symbol' && tokens[j]!.value === '.') j++;
+      else break;
+    }
+    const open = tokens[j];
+    const last = parts[parts.length - 1];
+    if (last && open?.kind === 'symbol' && open.value === '(' && PASSTHROUGH_FUNCTIONS.has(last)) return parts.join('.').toLowerCase();
+  }
+  return undefined;
+}
+
+export interface StatementClass {
+  /** The statement only reads (SELECT, WITH, VALUES, TABLE, SHOW, DESCRIBE, or EXPLAIN of those). */
+  readonly readOnly: boolean;
+  /** Its leading keywords, for messages (e.g. `INSERT INTO`). */
+  readonly statement: string;
+  /** Offset in the text where the analysed statement starts (after any EXPLAIN prefix). */
+  readonly start: number;
+  /** A pass-through table function the statement calls, if any. */
+  readonly passthrough?: string | undefined;
 }
 
 /**
@@ -80,20 +121,87 @@ export function classifyStatement(sql: string): StatementClass {
   if (body.some((t) => t.kind === 'symbol' && t.value === ';')) {
     throw deny('SINGLE_STATEMENT', 'Only one statement per call is allowed; send each statement separately.');
   }
-  return classifyFrom(body, 0);
+  const passthrough = findPassthrough(body);
+  return { ...classifyFrom(body, 0), ...(passthrough ? { passthrough } : {}) };
+}
+
+interface IoTable {
+  catalog: string;
+  schemaTable: { schema: string; table: string };
 }
 
 /**
- * The SQL policy: read-only unless the operator allowed writes. Classification is
- * lexical (comments, literals and quoted identifiers are understood), not a prefix regex.
+ * The SQL policy. Reads must classify as reading, whatever TRINO_ALLOW_WRITE_QUERIES
+ * says (writes go through execute_statement). Classification is lexical: comments,
+ * literals and quoted identifiers are understood; it is not a prefix regex.
+ *
+ * With allowlists set, the tables a statement reads and writes come from Trino's own
+ * analysis (EXPLAIN (TYPE IO, FORMAT JSON)), so views, CTEs, subqueries and
+ * information_schema are resolved the way Trino resolves them. Without allowlists there
+ * is no such round trip.
  */
 @injectable()
 export class SqlQueryPolicy implements QueryPolicy {
-  constructor(@inject(PolicySettings) private readonly settings: PolicySettings) {}
+  private readonly allowlist: Allowlist;
 
-  async authorize(sql: string, _principal: Principal): Promise<void> {
+  constructor(
+    @inject(PolicySettings) private readonly settings: PolicySettings,
+    @inject(QueryEngine) private readonly engine: QueryEngine,
+  ) {
+    this.allowlist = new Allowlist(settings.allowlist);
+  }
+
+  visible(object: ObjectRef): boolean {
+    if (object.table !== undefined && object.schema !== undefined) return this.allowlist.tableAllowed(object.catalog, object.schema, object.table);
+    if (object.schema !== undefined) return this.allowlist.schemaVisible(object.catalog, object.schema);
+    return this.allowlist.catalogVisible(object.catalog);
+  }
+
+  async authorize(sql: string, context: AuthorizeContext): Promise<void> {
     const verdict = classifyStatement(sql);
-    if (verdict.readOnly || this.settings.allowWrites) return;
-    throw deny('READ_ONLY', `${verdict.statement} is not allowed: this server is read-only. ${ALLOWED_HINT}`);
+    if (context.mode === 'read') {
+      if (!verdict.readOnly) {
+        const instead = this.settings.allowWrites ? ' Use execute_statement for statements that write.' : ' This server is read-only.';
+        throw deny('READ_ONLY', `${verdict.statement} is not a reading statement.${instead} ${ALLOWED_HINT}`);
+      }
+      if (verdict.passthrough && !this.settings.allowPassthrough) {
+        throw deny(
+          'PASSTHROUGH',
+          `${verdict.passthrough}(…) sends SQL to a connector unseen by Trino's analysis and is not allowed; query the tables directly instead.`,
+        );
+      }
+    } else if (!this.settings.allowWrites) {
+      throw deny('WRITES_DISABLED', 'Writes are disabled on this server (TRINO_ALLOW_WRITE_QUERIES is not true).');
+    }
+    if (this.allowlist.active) await this.checkAllowlist(stripTrailingSemicolon(sql.slice(verdict.start)), context);
+  }
+
+  private async checkAllowlist(statement: string, context: AuthorizeContext): Promise<void> {
+    const result = await readCapped(
+      this.engine,
+      { sql: `EXPLAIN (TYPE IO, FORMAT JSON) ${statement}`, principal: context.principal },
+      context.signal,
+      { maxRows: 10, timeoutMs: this.settings.timeoutMs },
+    );
+    let io: { inputTableColumnInfos?: Array<{ table: IoTable }>; outputTable?: IoTable };
+    try {
+      io = JSON.parse(String(result.rows[0]?.[0])) as typeof io;
+    } catch {
+      // Trino describes DDL as text, without the objects it touches: nothing to check against.
+      throw deny(
+        'ALLOWLIST',
+        'With allowlists configured, only statements whose tables Trino can report are allowed (queries, INSERT, CREATE TABLE AS, DELETE, UPDATE, MERGE).',
+      );
+    }
+    const touched = [...(io.inputTableColumnInfos ?? []).map((i) => i.table), ...(io.outputTable ? [io.outputTable] : [])];
+    const outside = touched
+      .filter((t) => !this.allowlist.tableAllowed(t.catalog, t.schemaTable.schema, t.schemaTable.table))
+      .map((t) => `${t.catalog}.${t.schemaTable.schema}.${t.schemaTable.table}`);
+    if (outside.length > 0) {
+      throw deny(
+        'ALLOWLIST',
+        `The statement touches ${[...new Set(outside)].join(', ')}, outside this server's allowlist; use list_catalogs, list_schemas and list_tables to see what is allowed.`,
+      );
+    }
   }
 }
