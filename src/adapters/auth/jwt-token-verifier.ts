@@ -17,8 +17,11 @@ const HMAC = ['HS256', 'HS384', 'HS512'];
 function scopesOf(payload: JWTPayload): string[] {
   const out = new Set<string>();
   const add = (v: unknown) => {
-    if (typeof v === 'string') for (const s of v.split(' ')) if (s) out.add(s);
-    else if (Array.isArray(v)) for (const s of v) if (typeof s === 'string' && s) out.add(s);
+    if (typeof v === 'string') {
+      for (const s of v.split(' ')) if (s) out.add(s);
+    } else if (Array.isArray(v)) {
+      for (const s of v) if (typeof s === 'string' && s) out.add(s);
+    }
   };
   add(payload['scope']);
   add(payload['scp']);
@@ -54,7 +57,8 @@ async function verifyJwt(
     const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
       algorithms,
       audience: typeof rules.audience === 'string' ? rules.audience : [...rules.audience],
-      ...(rules.issuer ? { issuer: rules.issuer } : {}),
+      // Providers differ on a trailing slash (Auth0 issues `https://tenant/`): accept both.
+      ...(rules.issuer ? { issuer: [rules.issuer.replace(/\/$/, ''), `${rules.issuer.replace(/\/$/, '')}/`] } : {}),
       clockTolerance: rules.clockToleranceSec,
       requiredClaims: ['exp', 'sub'],
     });

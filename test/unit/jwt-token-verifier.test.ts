@@ -1,0 +1,40 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { HmacTokenVerifier } from '../../src/adapters/auth/jwt-token-verifier.ts';
+import { TokenVerificationError } from '../../src/ports/token-verifier.ts';
+
+const SECRET = 'an-hmac-secret-of-at-least-32-bytes!';
+const key = new TextEncoder().encode(SECRET);
+const AUD = 'http://127.0.0.1:8080/mcp';
+
+function token(claims: Record<string, unknown>, issuer?: string) {
+  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setAudience(AUD).setIssuedAt().setExpirationTime('5m');
+  if (issuer) jwt = jwt.setIssuer(issuer);
+  return jwt.sign(key);
+}
+
+async function failure(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof TokenVerificationError) return err;
+    throw err;
+  }
+  throw new Error('expected a TokenVerificationError');
+}
+
+describe('issuer matching', () => {
+  it('accepts the configured issuer with or without a trailing slash (Auth0 issues one)', async () => {
+    const verifier = new HmacTokenVerifier(SECRET, { issuer: 'https://tenant.example.auth0.com', audience: AUD, clockToleranceSec: 0 });
+    await expect(verifier.verify(await token({}, 'https://tenant.example.auth0.com/'))).resolves.toMatchObject({ subject: 'alice' });
+    await expect(verifier.verify(await token({}, 'https://tenant.example.auth0.com'))).resolves.toMatchObject({ subject: 'alice' });
+    expect((await failure(verifier.verify(await token({}, 'https://other.example.auth0.com/')))).code).toBe('invalid_token');
+  });
+
+  it('reads scopes from `scope` (space-separated) and `scp` (array)', async () => {
+    const verifier = new HmacTokenVerifier(SECRET, { audience: AUD, clockToleranceSec: 0 });
+    const p = await verifier.verify(await token({ scope: 'trino:read  trino:write', scp: ['extra'], preferred_username: 'al', email: 'a@x' }));
+    expect([...p.scopes].sort()).toEqual(['extra', 'trino:read', 'trino:write']);
+    expect(p).toMatchObject({ username: 'al', email: 'a@x', via: 'http' });
+  });
+});
