@@ -204,6 +204,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       const key = String(i.path[0] ?? 'configuration');
       return i.message.startsWith(key) ? i.message : `${key}: ${i.message}`;
     });
+    // The cross-variable checks need parsed values; the pattern checks do not: report them too.
+    errors.push(
+      ...validatePatterns('TRINO_ALLOWED_CATALOGS', list(present['TRINO_ALLOWED_CATALOGS']), 1),
+      ...validatePatterns('TRINO_ALLOWED_SCHEMAS', list(present['TRINO_ALLOWED_SCHEMAS']), 2),
+      ...validatePatterns('TRINO_ALLOWED_TABLES', list(present['TRINO_ALLOWED_TABLES']), 3),
+    );
     return { ok: false, errors: [...new Set(errors)] };
   }
   const e = parsed.data;

@@ -58,6 +58,7 @@ export const policyModule = new ContainerModule(({ bind }) => {
       allowPassthrough: config.allowPassthrough,
       allowlist: config.allowlist,
       timeoutMs: config.queryTimeoutMs,
+      defaults: config.defaults,
     };
   });
   bind<QueryPolicy>(QueryPolicy).to(SqlQueryPolicy).inSingletonScope();

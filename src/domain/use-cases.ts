@@ -93,8 +93,12 @@ export interface NameList {
   readonly truncated: boolean;
 }
 
-function firstColumn(result: TabularResult, keep: (name: string) => boolean): NameList {
-  return { names: result.rows.map((r) => String(r[0])).filter(keep), truncated: result.truncated };
+/** How many names a listing reads before filtering: the cap applies to what is shown, after the allowlist. */
+const LISTING_READ_LIMIT = 100_000;
+
+function firstColumn(result: TabularResult, keep: (name: string) => boolean, cap: number): NameList {
+  const names = result.rows.map((r) => String(r[0])).filter(keep);
+  return { names: names.slice(0, cap), truncated: result.truncated || names.length > cap };
 }
 
 /** Names Trino's "does not exist" errors for listings and descriptions as NOT_FOUND. */
@@ -112,7 +116,8 @@ function notFound(err: unknown, what: string): never {
 
 export class ListCatalogs extends UseCase {
   async execute(principal: Principal, signal: AbortSignal): Promise<NameList> {
-    return firstColumn(await this.read('SHOW CATALOGS', principal, signal), (catalog) => this.policy.visible({ catalog }));
+    const result = await this.read('SHOW CATALOGS', principal, signal, LISTING_READ_LIMIT);
+    return firstColumn(result, (catalog) => this.policy.visible({ catalog }), this.settings.maxRows);
   }
 }
 
@@ -121,8 +126,8 @@ export class ListSchemas extends UseCase {
     const catalog = this.requireCatalog(args.catalog);
     this.requireVisible({ catalog });
     try {
-      const result = await this.read(`SHOW SCHEMAS FROM ${quoteQualified(catalog)}`, principal, signal);
-      return { catalog, ...firstColumn(result, (schema) => this.policy.visible({ catalog, schema })) };
+      const result = await this.read(`SHOW SCHEMAS FROM ${quoteQualified(catalog)}`, principal, signal, LISTING_READ_LIMIT);
+      return { catalog, ...firstColumn(result, (schema) => this.policy.visible({ catalog, schema }), this.settings.maxRows) };
     } catch (err) {
       notFound(err, `Catalog ${quoteQualified(catalog)}`);
     }
@@ -136,8 +141,8 @@ export class ListTables extends UseCase {
     if (!schema) throw new DomainError('INVALID_ARGUMENT', 'No schema given: pass "schema" or set TRINO_SCHEMA.');
     this.requireVisible({ catalog, schema });
     try {
-      const result = await this.read(`SHOW TABLES FROM ${quoteQualified(catalog, schema)}`, principal, signal);
-      return { catalog, schema, ...firstColumn(result, (table) => this.policy.visible({ catalog, schema, table })) };
+      const result = await this.read(`SHOW TABLES FROM ${quoteQualified(catalog, schema)}`, principal, signal, LISTING_READ_LIMIT);
+      return { catalog, schema, ...firstColumn(result, (table) => this.policy.visible({ catalog, schema, table }), this.settings.maxRows) };
     } catch (err) {
       notFound(err, `Schema ${quoteQualified(catalog, schema)}`);
     }

@@ -1,5 +1,5 @@
 import type { AllowlistSpec } from '../domain/allowlist.ts';
-import type { Principal } from '../domain/model.ts';
+import type { NameDefaults, Principal } from '../domain/model.ts';
 
 /** `read`: execute_query and explain_query (always read-only); `write`: execute_statement. */
 export type StatementMode = 'read' | 'write';
@@ -38,5 +38,7 @@ export interface PolicySettings {
   readonly allowlist: AllowlistSpec;
   /** Bound on the analysis round trip (TRINO_QUERY_TIMEOUT). */
   readonly timeoutMs: number;
+  /** TRINO_CATALOG / TRINO_SCHEMA: the analysis resolves unqualified names as the real run will. */
+  readonly defaults: NameDefaults;
 }
 export const PolicySettings = Symbol.for('PolicySettings');

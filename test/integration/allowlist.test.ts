@@ -111,3 +111,24 @@ describe('queries are judged by the tables Trino resolves', () => {
     expect(await trinoQuery(`SELECT count(*) FROM ${M}.allowed_t`)).toEqual([[2]]);
   });
 });
+
+describe('unqualified names resolve against TRINO_CATALOG / TRINO_SCHEMA in the analysis too', () => {
+  let scoped: McpSession;
+  beforeAll(async () => {
+    scoped = await connectStdio(
+      'v1 client (@modelcontextprotocol/sdk)',
+      serverEnv({ TRINO_ALLOWED_TABLES: ALLOWED_TABLES, TRINO_CATALOG: 'tpch', TRINO_SCHEMA: 'tiny' }),
+    );
+  });
+  afterAll(async () => {
+    await scoped?.close();
+  });
+
+  it('allows `nation` and refuses `orders`, as the real run would resolve them', async () => {
+    const ok = await scoped.callTool('execute_query', { sql: 'SELECT count(*) FROM nation' });
+    expect(ok.structuredContent, JSON.stringify(ok.structuredContent)).toMatchObject({ rows: [[25]] });
+    const denied = await scoped.callTool('execute_query', { sql: 'SELECT count(*) FROM orders' });
+    expect(denied.structuredContent).toMatchObject({ code: 'POLICY_DENIED', rule: 'ALLOWLIST' });
+    expect(denied.structuredContent?.['message']).toContain('tpch.tiny.orders');
+  });
+});

@@ -25,6 +25,8 @@ describe('loadConfig defaults', () => {
     expect(config.maxRows).toBe(1000);
     expect(config.trino.verifyCertificates).toBe(true);
     expect(config.allowWriteQueries).toBe(false);
+    expect(config.allowPassthrough).toBe(false);
+    expect(config.allowlist).toEqual({ catalogs: [], schemas: [], tables: [] });
     expect(config.transport).toBe('stdio');
     expect(config.defaults).toEqual({ catalog: 'memory', schema: 'default' });
   });
@@ -118,6 +120,11 @@ describe('loadConfig values', () => {
       TRINO_SSL: '',
       TRINO_SSL_INSECURE: '',
       TRINO_ALLOW_WRITE_QUERIES: '',
+      TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: '',
+      TRINO_ALLOWED_CATALOGS: '',
+      TRINO_ALLOWED_SCHEMAS: '',
+      TRINO_ALLOWED_TABLES: '',
+      OAUTH_WRITE_SCOPE: '',
       TRINO_QUERY_TIMEOUT: '',
       TRINO_MAX_ROWS: '',
       MCP_TRANSPORT: '',
@@ -139,6 +146,14 @@ describe('loadConfig errors', () => {
     ['TRINO_SSL', 'maybe'],
     ['TRINO_SSL_INSECURE', 'sure'],
     ['TRINO_ALLOW_WRITE_QUERIES', 'on'],
+    ['TRINO_ALLOW_PASSTHROUGH_FUNCTIONS', 'maybe'],
+    ['TRINO_ALLOWED_CATALOGS', 'tpch.sf1'],
+    ['TRINO_ALLOWED_SCHEMAS', 'tpch'],
+    ['TRINO_ALLOWED_SCHEMAS', 'tpch.sf1, memory'],
+    ['TRINO_ALLOWED_TABLES', 'tpch.sf1'],
+    ['TRINO_ALLOWED_TABLES', 'tpch..nation'],
+    ['OAUTH_WRITE_SCOPE', 'trino write'],
+    ['OAUTH_WRITE_SCOPE', 'trino:"write"'],
     ['TRINO_SCHEME', 'ftp'],
     ['MCP_TRANSPORT', 'carrier-pigeon'],
     ['TRINO_HOST', 'https://trino.example.com'],
@@ -166,6 +181,65 @@ describe('loadConfig errors', () => {
   it('never echoes the password in an error', () => {
     const lines = errors({ TRINO_PASSWORD: 's3cr3t-pw', TRINO_PORT: 'abc' });
     expect(lines.join('\n')).not.toContain('s3cr3t-pw');
+  });
+});
+
+describe('loadConfig allowlist and pass-through variables', () => {
+  it('reads the three allowlists, separated by commas and/or blanks', () => {
+    const config = ok({
+      TRINO_ALLOWED_CATALOGS: 'tpch, memory',
+      TRINO_ALLOWED_SCHEMAS: 'tpch.sf1 tpch.tiny,memory.*',
+      TRINO_ALLOWED_TABLES: ' memory.default.t?  ,, hive.sales.orders_* ',
+    });
+    expect(config.allowlist).toEqual({
+      catalogs: ['tpch', 'memory'],
+      schemas: ['tpch.sf1', 'tpch.tiny', 'memory.*'],
+      tables: ['memory.default.t?', 'hive.sales.orders_*'],
+    });
+  });
+
+  it.each([
+    ['true', true],
+    ['yes', true],
+    ['0', false],
+  ])('reads TRINO_ALLOW_PASSTHROUGH_FUNCTIONS=%j as %s', (value, expected) => {
+    expect(ok({ TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: value }).allowPassthrough).toBe(expected);
+  });
+
+  it('reports one line per malformed allowlist entry, each naming its variable and entry', () => {
+    const lines = errors({
+      TRINO_ALLOWED_CATALOGS: 'good, a.b',
+      TRINO_ALLOWED_SCHEMAS: 'tpch.sf1, tpch',
+      TRINO_ALLOWED_TABLES: 'x.y, x.y.z, .y.z',
+    });
+    expect(lines).toHaveLength(4);
+    expect(lines.filter((l) => l.includes('TRINO_ALLOWED_CATALOGS'))).toEqual([expect.stringContaining('"a.b"')]);
+    expect(lines.filter((l) => l.includes('TRINO_ALLOWED_SCHEMAS'))).toEqual([expect.stringContaining('"tpch"')]);
+    const tables = lines.filter((l) => l.includes('TRINO_ALLOWED_TABLES'));
+    expect(tables).toHaveLength(2);
+    expect(tables[0]).toContain('"x.y"');
+    expect(tables[1]).toContain('".y.z"');
+    for (const line of lines) expect(line).not.toContain('\n');
+  });
+});
+
+describe('loadConfig OAUTH_WRITE_SCOPE', () => {
+  const oauth = { OAUTH_ENABLED: 'true', JWT_SECRET: 'k'.repeat(32) };
+
+  it('is unset by default', () => {
+    expect(ok(oauth).oauth?.writeScope).toBeUndefined();
+  });
+
+  it('reads one scope, trimmed', () => {
+    expect(ok({ ...oauth, OAUTH_WRITE_SCOPE: ' trino:write ' }).oauth?.writeScope).toBe('trino:write');
+    expect(ok({ ...oauth, OAUTH_WRITE_SCOPE: 'https://example.com/scopes/write' }).oauth?.writeScope).toBe('https://example.com/scopes/write');
+  });
+
+  it.each(['trino:read trino:write', 'a\tb', 'say"what', 'back\\slash'])('rejects %j with one line naming the variable', (value) => {
+    const lines = errors({ ...oauth, OAUTH_WRITE_SCOPE: value });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('OAUTH_WRITE_SCOPE');
+    expect(lines[0]).not.toContain('\n');
   });
 });
 

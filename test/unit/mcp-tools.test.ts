@@ -8,6 +8,7 @@ import type { Principal } from '../../src/domain/model.ts';
 import {
   DescribeTable,
   ExecuteQuery,
+  ExecuteStatement,
   ExplainQuery,
   ListCatalogs,
   ListSchemas,
@@ -15,6 +16,7 @@ import {
   type QuerySettings,
 } from '../../src/domain/use-cases.ts';
 import type { QueryEngine } from '../../src/ports/query-engine.ts';
+import type { ObjectRef } from '../../src/ports/query-policy.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
@@ -40,21 +42,32 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function start(options: { brokenCatalogs?: boolean } = {}): Promise<Harness> {
+interface StartOptions {
+  brokenCatalogs?: boolean;
+  /** McpSettings.allowWrites (TRINO_ALLOW_WRITE_QUERIES); false unless told. */
+  allowWrites?: boolean;
+  /** The third argument of create(); omitted unless told. */
+  writeTools?: boolean;
+  visible?: (object: ObjectRef) => boolean;
+}
+
+async function start(options: StartOptions = {}): Promise<Harness> {
   const engine = new InMemoryQueryEngine();
-  const policy = new FakeQueryPolicy({ deny: ['DELETE FROM t'] });
+  const policy = new FakeQueryPolicy({ deny: ['DELETE FROM t'], ...(options.visible ? { visible: options.visible } : {}) });
   const log = new CapturingLogger();
   const servers = new TrinoMcpServer(
-    mcpSettings,
+    { ...mcpSettings, allowWrites: options.allowWrites ?? false },
     log,
-    new ListCatalogs(options.brokenCatalogs ? explodingEngine : engine, settings),
-    new ListSchemas(engine, settings),
-    new ListTables(engine, settings),
-    new DescribeTable(engine, settings),
+    new ListCatalogs(options.brokenCatalogs ? explodingEngine : engine, settings, policy),
+    new ListSchemas(engine, settings, policy),
+    new ListTables(engine, settings, policy),
+    new DescribeTable(engine, settings, policy),
     new ExecuteQuery(engine, settings, policy),
+    new ExecuteStatement(engine, settings, policy),
     new ExplainQuery(engine, settings, policy),
   );
-  const server = servers.create(() => principal);
+  const server =
+    options.writeTools === undefined ? servers.create(() => principal) : servers.create(() => principal, undefined, { writeTools: options.writeTools });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'unit-test', version: '1.0.0' });
@@ -160,6 +173,31 @@ describe('TrinoMcpServer over MCP', () => {
     expect(h.engine.calls).toEqual([]);
   });
 
+  it('execute_query asks the policy in read mode', async () => {
+    h.engine.define('SELECT 1', { columns: columnsOf(['x']), rows: [['1']] });
+    await h.call('execute_query', { sql: 'SELECT 1;' });
+    expect(h.policy.calls).toEqual([{ sql: 'SELECT 1;', mode: 'read' }]);
+    expect(h.policy.contexts[0]!.principal).toEqual(principal);
+  });
+
+  it('has no execute_statement: calling it runs nothing', async () => {
+    const outcome = await h.call('execute_statement', { sql: 'INSERT INTO t VALUES (1)' }).then(
+      (result) => ({ isError: result.isError }),
+      (err: unknown) => ({ rejected: String(err) }),
+    );
+    expect(outcome).not.toEqual({ isError: false });
+    expect(outcome).not.toEqual({ isError: undefined });
+    expect(h.policy.calls).toEqual([]);
+    expect(h.engine.calls).toEqual([]);
+  });
+
+  it('describes execute_query and the server without pointing at execute_statement', async () => {
+    const { tools } = await h.client.listTools();
+    expect(tools.find((t) => t.name === 'execute_query')!.description).not.toContain('execute_statement');
+    expect(h.client.getInstructions()).toContain('read-only');
+    expect(h.client.getInstructions()).not.toContain('execute_statement');
+  });
+
   it('execute_query reports an engine rejection as QUERY_INVALID with errorName and queryId', async () => {
     const result = await h.call('execute_query', { sql: 'SELEC 1' });
     expect(result.isError).toBe(true);
@@ -222,7 +260,7 @@ describe('TrinoMcpServer over MCP', () => {
     h.engine.define('EXPLAIN (TYPE IO) SELECT 1', { columns: columnsOf(['Query Plan']), rows: [['{"io": 1}']] });
     const result = await h.call('explain_query', { sql: 'SELECT 1', type: 'IO' });
     expect(result.structuredContent).toEqual({ type: 'IO', plan: '{"io": 1}' });
-    expect(h.policy.calls.map((c) => c.sql)).toEqual(['EXPLAIN (TYPE IO) SELECT 1']);
+    expect(h.policy.calls).toEqual([{ sql: 'EXPLAIN (TYPE IO) SELECT 1', mode: 'read' }]);
   });
 
   it('rejects arguments that do not match the input schema without running anything', async () => {
@@ -263,6 +301,180 @@ describe('TrinoMcpServer over MCP', () => {
   });
 });
 
+describe('TrinoMcpServer with writes enabled (TRINO_ALLOW_WRITE_QUERIES)', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await start({ allowWrites: true });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('lists execute_statement as destructive next to the six read-only tools', async () => {
+    const { tools } = await h.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual([...TOOLS, 'execute_statement'].sort());
+    for (const tool of tools) {
+      const write = tool.name === 'execute_statement';
+      expect(tool.annotations?.readOnlyHint, tool.name).toBe(!write);
+      expect(tool.annotations?.destructiveHint, tool.name).toBe(write);
+      expect(tool.title, tool.name).toBeTruthy();
+      expect(tool.description, tool.name).toBeTruthy();
+      expect(tool.outputSchema, tool.name).toBeDefined();
+    }
+    const statement = tools.find((t) => t.name === 'execute_statement')!;
+    expect(statement.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false });
+    expect(tools.find((t) => t.name === 'execute_query')!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+  });
+
+  it('gives execute_statement the input and output schema of execute_query', async () => {
+    const { tools } = await h.client.listTools();
+    const query = tools.find((t) => t.name === 'execute_query')!;
+    const statement = tools.find((t) => t.name === 'execute_statement')!;
+    expect(statement.inputSchema).toEqual(query.inputSchema);
+    expect(statement.outputSchema).toEqual(query.outputSchema);
+    expect({ inputSchema: statement.inputSchema, outputSchema: statement.outputSchema }).toMatchSnapshot();
+  });
+
+  it('keeps the schemas of the read-only tools as they are without writes', async () => {
+    const readOnly = await start();
+    try {
+      const withWrites = (await h.client.listTools()).tools.filter((t) => t.name !== 'execute_statement');
+      const without = (await readOnly.client.listTools()).tools;
+      const shape = (tools: typeof without) =>
+        Object.fromEntries(tools.map((t) => [t.name, { inputSchema: t.inputSchema, outputSchema: t.outputSchema, annotations: t.annotations }]));
+      expect(shape(withWrites)).toEqual(shape(without));
+    } finally {
+      await readOnly.close();
+    }
+  });
+
+  it('states the row cap and the timeout in the execute_statement description, and points reads elsewhere', async () => {
+    const { tools } = await h.client.listTools();
+    const description = tools.find((t) => t.name === 'execute_statement')!.description!;
+    expect(description).toContain('At most 3 rows');
+    expect(description).toContain('5 s');
+    expect(description).toContain('execute_query');
+    expect(tools.find((t) => t.name === 'execute_query')!.description).toContain('execute_statement');
+    expect(h.client.getInstructions()).toContain('execute_statement');
+  });
+
+  it('execute_statement runs through the policy in write mode, then the engine', async () => {
+    h.engine.define('INSERT INTO t VALUES (1)', { columns: [{ name: 'rows', type: 'bigint' }], rows: [[1]] });
+    const result = await h.call('execute_statement', { sql: 'INSERT INTO t VALUES (1);' });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toEqual({
+      columns: [{ name: 'rows', type: 'bigint' }],
+      rows: [[1]],
+      rowCount: 1,
+      truncated: false,
+      queryId: 'fake_1',
+    });
+    expect(h.policy.calls).toEqual([{ sql: 'INSERT INTO t VALUES (1);', mode: 'write' }]);
+    expect(h.policy.contexts[0]!.principal).toEqual(principal);
+    expect(h.engine.statements).toEqual(['INSERT INTO t VALUES (1)']);
+    expect(h.log.withMessage('tool call').map((e) => e.fields)).toEqual([
+      expect.objectContaining({ tool: 'execute_statement', user: principal.subject, outcome: 'ok', rows: 1, queryId: 'fake_1' }),
+    ]);
+  });
+
+  it('execute_statement truncates at the cap and honours a lower limit', async () => {
+    h.engine.define('SELECT n', { columns: columnsOf(['n']), rows: [['1'], ['2'], ['3'], ['4']] });
+    expect((await h.call('execute_statement', { sql: 'SELECT n' })).structuredContent).toMatchObject({ rowCount: 3, truncated: true });
+    expect((await h.call('execute_statement', { sql: 'SELECT n', limit: 1 })).structuredContent).toMatchObject({ rows: [['1']], truncated: true });
+  });
+
+  it('execute_statement reports a policy denial as POLICY_DENIED and never runs the statement', async () => {
+    const result = await h.call('execute_statement', { sql: 'DELETE FROM t' });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ code: 'POLICY_DENIED', rule: 'READ_ONLY' });
+    expect(h.policy.calls).toEqual([{ sql: 'DELETE FROM t', mode: 'write' }]);
+    expect(h.engine.calls).toEqual([]);
+  });
+
+  it('execute_query still asks the policy in read mode', async () => {
+    await h.call('execute_query', { sql: 'DELETE FROM t' });
+    expect(h.policy.calls).toEqual([{ sql: 'DELETE FROM t', mode: 'read' }]);
+  });
+
+  it('execute_statement rejects arguments that do not match the input schema without running anything', async () => {
+    const result = await h.call('execute_statement', { sql: '' });
+    expect(result.isError).toBe(true);
+    expect(h.policy.calls).toEqual([]);
+    expect(h.engine.calls).toEqual([]);
+  });
+});
+
+describe('TrinoMcpServer.create writeTools option', () => {
+  it('hides execute_statement with { writeTools: false } even when writes are allowed', async () => {
+    const h = await start({ allowWrites: true, writeTools: false });
+    try {
+      const { tools } = await h.client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+      for (const tool of tools) expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
+      expect(tools.find((t) => t.name === 'execute_query')!.description).not.toContain('execute_statement');
+      expect(h.client.getInstructions()).not.toContain('execute_statement');
+      const outcome = await h.call('execute_statement', { sql: 'INSERT INTO t VALUES (1)' }).then(
+        (result) => result.isError === true,
+        () => true,
+      );
+      expect(outcome).toBe(true);
+      expect(h.policy.calls).toEqual([]);
+      expect(h.engine.calls).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('offers execute_statement with { writeTools: true } when writes are allowed', async () => {
+    const h = await start({ allowWrites: true, writeTools: true });
+    try {
+      expect((await h.client.listTools()).tools.map((t) => t.name)).toContain('execute_statement');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('cannot offer execute_statement with { writeTools: true } when writes are disabled', async () => {
+    const h = await start({ allowWrites: false, writeTools: true });
+    try {
+      expect((await h.client.listTools()).tools.map((t) => t.name).sort()).toEqual(TOOLS);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('TrinoMcpServer under an allowlist', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await start({ visible: (o) => o.catalog === 'memory' && o.schema !== 'hr' });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('list_catalogs, list_schemas and list_tables show only visible names', async () => {
+    h.engine
+      .define('SHOW CATALOGS', { columns: columnsOf(['Catalog']), rows: [['hive'], ['memory'], ['system']] })
+      .define('SHOW SCHEMAS FROM "memory"', { columns: columnsOf(['Schema']), rows: [['default'], ['hr']] })
+      .define('SHOW TABLES FROM "memory"."default"', { columns: columnsOf(['Table']), rows: [['t']] });
+    expect((await h.call('list_catalogs')).structuredContent).toEqual({ catalogs: ['memory'], truncated: false });
+    expect((await h.call('list_schemas')).structuredContent).toEqual({ catalog: 'memory', schemas: ['default'], truncated: false });
+    expect((await h.call('list_tables')).structuredContent).toEqual({ catalog: 'memory', schema: 'default', tables: ['t'], truncated: false });
+  });
+
+  it.each([
+    ['list_schemas', { catalog: 'hive' }],
+    ['list_tables', { schema: 'hr' }],
+    ['get_table_schema', { table: 'hr.salaries' }],
+  ])('%s refuses an object outside the allowlist with POLICY_DENIED (ALLOWLIST)', async (tool, args) => {
+    const result = await h.call(tool, args);
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ code: 'POLICY_DENIED', rule: 'ALLOWLIST' });
+    expect(h.engine.calls).toEqual([]);
+  });
+});
+
 describe('TrinoMcpServer internal errors', () => {
   it('hides an unexpected failure behind INTERNAL with a ref, and logs the details', async () => {
     const h = await start({ brokenCatalogs: true });
@@ -294,11 +506,12 @@ describe('TrinoMcpServer with a v1 SDK client', () => {
     const servers = new TrinoMcpServer(
       mcpSettings,
       new CapturingLogger(),
-      new ListCatalogs(engine, settings),
-      new ListSchemas(engine, settings),
-      new ListTables(engine, settings),
-      new DescribeTable(engine, settings),
+      new ListCatalogs(engine, settings, policy),
+      new ListSchemas(engine, settings, policy),
+      new ListTables(engine, settings, policy),
+      new DescribeTable(engine, settings, policy),
       new ExecuteQuery(engine, settings, policy),
+      new ExecuteStatement(engine, settings, policy),
       new ExplainQuery(engine, settings, policy),
     );
     const server = servers.create(() => principal);

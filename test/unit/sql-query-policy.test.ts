@@ -1,12 +1,27 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { classifyStatement, SqlQueryPolicy } from '../../src/adapters/policy/sql-query-policy.ts';
+import type { AllowlistSpec } from '../../src/domain/allowlist.ts';
 import type { Principal } from '../../src/domain/model.ts';
+import type { AuthorizeContext, PolicySettings, StatementMode } from '../../src/ports/query-policy.ts';
+import { InMemoryQueryEngine, type FakeOutcome } from '../fakes/in-memory-query-engine.ts';
 import { expectDomainError, rejectionOf, thrownBy } from './support/domain-error.ts';
 
 const principal: Principal = { subject: 'alice', scopes: [], via: 'test' };
-const readOnly = new SqlQueryPolicy({ allowWrites: false });
-const writable = new SqlQueryPolicy({ allowWrites: true });
+const NO_ALLOWLIST: AllowlistSpec = { catalogs: [], schemas: [], tables: [] };
+
+function policyWith(settings: Partial<PolicySettings> = {}, engine = new InMemoryQueryEngine()): SqlQueryPolicy {
+  return new SqlQueryPolicy({ allowWrites: false, allowPassthrough: false, allowlist: NO_ALLOWLIST, timeoutMs: 5_000, defaults: {}, ...settings }, engine);
+}
+
+const ctx = (mode: StatementMode, signal: AbortSignal = new AbortController().signal): AuthorizeContext => ({ principal, mode, signal });
+const READ = ctx('read');
+const WRITE = ctx('write');
+
+/** Without an allowlist the policy never needs the engine: every policy below shares this one. */
+const untouchedEngine = new InMemoryQueryEngine();
+const readOnly = policyWith({ allowWrites: false }, untouchedEngine);
+const writable = policyWith({ allowWrites: true }, untouchedEngine);
 
 /** Reading statements: allowed by the read-only policy. */
 const READS: readonly (readonly [string, string])[] = [
@@ -107,49 +122,353 @@ const DENIED: readonly (readonly [string, string, string])[] = [
   ['unterminated quoted identifier', 'SELECT "a; DROP TABLE t', 'LEXICAL'],
 ];
 
-describe('SqlQueryPolicy (read-only)', () => {
+describe('SqlQueryPolicy, read mode, writes disabled', () => {
   it('has a corpus of at least 40 statements', () => {
     expect(READS.length + DENIED.length).toBeGreaterThanOrEqual(40);
   });
 
   it.each(READS)('allows %s', async (_name, sql) => {
-    await expect(readOnly.authorize(sql, principal)).resolves.toBeUndefined();
-    expect(classifyStatement(sql)).toEqual({ readOnly: true });
+    await expect(readOnly.authorize(sql, READ)).resolves.toBeUndefined();
+    expect(classifyStatement(sql)).toEqual({ readOnly: true, statement: expect.any(String), start: expect.any(Number) });
   });
 
   it.each(DENIED)('denies %s: %j → %s', async (_name, sql, rule) => {
-    expectDomainError(await rejectionOf(readOnly.authorize(sql, principal)), 'POLICY_DENIED', { rule });
+    expectDomainError(await rejectionOf(readOnly.authorize(sql, READ)), 'POLICY_DENIED', { rule });
   });
 
   it('names the refused statement by its leading keywords', async () => {
-    const err = expectDomainError(await rejectionOf(readOnly.authorize('set session x = 1', principal)), 'POLICY_DENIED', {
+    const err = expectDomainError(await rejectionOf(readOnly.authorize('set session x = 1', READ)), 'POLICY_DENIED', {
       rule: 'READ_ONLY',
     });
     expect(err.message).toContain('SET SESSION');
   });
+
+  it('does not point at execute_statement, which does not exist when writes are disabled', async () => {
+    const err = expectDomainError(await rejectionOf(readOnly.authorize('DELETE FROM t', READ)), 'POLICY_DENIED', { rule: 'READ_ONLY' });
+    expect(err.message).not.toContain('execute_statement');
+  });
 });
 
-describe('SqlQueryPolicy (allowWrites: true)', () => {
+describe('SqlQueryPolicy, read mode, writes enabled (execute_query stays read-only)', () => {
+  it.each(READS)('allows %s', async (_name, sql) => {
+    await expect(writable.authorize(sql, READ)).resolves.toBeUndefined();
+  });
+
+  it.each(DENIED)('still denies %s: %j → %s', async (_name, sql, rule) => {
+    expectDomainError(await rejectionOf(writable.authorize(sql, READ)), 'POLICY_DENIED', { rule });
+  });
+
+  it('points a refused write at execute_statement', async () => {
+    const err = expectDomainError(await rejectionOf(writable.authorize('INSERT INTO t VALUES (1)', READ)), 'POLICY_DENIED', {
+      rule: 'READ_ONLY',
+    });
+    expect(err.details.rule).toBe('READ_ONLY');
+    expect(err.message).toContain('execute_statement');
+  });
+});
+
+describe('SqlQueryPolicy, write mode, writes enabled', () => {
   const writes = DENIED.filter(([, , rule]) => rule === 'READ_ONLY');
 
   it.each(writes)('allows %s', async (_name, sql) => {
-    await expect(writable.authorize(sql, principal)).resolves.toBeUndefined();
+    await expect(writable.authorize(sql, WRITE)).resolves.toBeUndefined();
   });
 
   it.each(DENIED.filter(([, , rule]) => rule !== 'READ_ONLY'))('still denies %s: %j → %s', async (_name, sql, rule) => {
-    expectDomainError(await rejectionOf(writable.authorize(sql, principal)), 'POLICY_DENIED', { rule });
+    expectDomainError(await rejectionOf(writable.authorize(sql, WRITE)), 'POLICY_DENIED', { rule });
   });
 
-  it.each(READS)('still allows %s', async (_name, sql) => {
-    await expect(writable.authorize(sql, principal)).resolves.toBeUndefined();
+  it.each(READS)('allows the read %s too', async (_name, sql) => {
+    await expect(writable.authorize(sql, WRITE)).resolves.toBeUndefined();
+  });
+});
+
+describe('SqlQueryPolicy, write mode, writes disabled', () => {
+  it.each([...READS.map(([name, sql]) => [name, sql] as const), ...DENIED.filter(([, , rule]) => rule === 'READ_ONLY').map(([name, sql]) => [name, sql] as const)])(
+    'denies %s with WRITES_DISABLED',
+    async (_name, sql) => {
+      expectDomainError(await rejectionOf(readOnly.authorize(sql, WRITE)), 'POLICY_DENIED', { rule: 'WRITES_DISABLED' });
+    },
+  );
+
+  it.each(DENIED.filter(([, , rule]) => rule !== 'READ_ONLY'))('keeps the lexical rule for %s: %j → %s', async (_name, sql, rule) => {
+    expectDomainError(await rejectionOf(readOnly.authorize(sql, WRITE)), 'POLICY_DENIED', { rule });
+  });
+});
+
+describe('SqlQueryPolicy without an allowlist', () => {
+  it('never calls the engine, in either mode', async () => {
+    const engine = new InMemoryQueryEngine();
+    const policies = [false, true].map((allowWrites) => policyWith({ allowWrites, allowPassthrough: true }, engine));
+    for (const policy of policies) {
+      for (const mode of ['read', 'write'] as const) {
+        for (const [, sql] of [...READS, ...DENIED]) await policy.authorize(sql, ctx(mode)).catch(() => undefined);
+      }
+    }
+    expect(engine.calls).toEqual([]);
+    // Nor did any policy of the corpus above.
+    expect(untouchedEngine.calls).toEqual([]);
+  });
+
+  it('shows every catalog, schema and table', () => {
+    expect(readOnly.visible({ catalog: 'anything' })).toBe(true);
+    expect(readOnly.visible({ catalog: 'a', schema: 'b' })).toBe(true);
+    expect(readOnly.visible({ catalog: 'a', schema: 'b', table: 'c' })).toBe(true);
+  });
+});
+
+/** Statements calling a table function that sends SQL to a connector, and the function reported. */
+const PASSTHROUGH: readonly (readonly [string, string, string])[] = [
+  ['catalog-qualified query', "SELECT * FROM TABLE(postgres.system.query(query => 'DROP TABLE x'))", 'postgres.system.query'],
+  ['schema-qualified query', "SELECT * FROM TABLE(system.query(query => 'SELECT 1'))", 'system.query'],
+  ['unqualified query', "SELECT * FROM TABLE(query(query => 'SELECT 1'))", 'query'],
+  ['quoted parts', 'SELECT * FROM TABLE("pg"."system"."query"(query => \'SELECT 1\'))', 'pg.system.query'],
+  ['lower case', "select * from table(pg.system.query(query => 'select 1'))", 'pg.system.query'],
+  ['upper case', "SELECT * FROM TABLE(PG.SYSTEM.QUERY(QUERY => 'SELECT 1'))", 'pg.system.query'],
+  ['mixed-case quoted name', 'SELECT * FROM TABLE(pg.system."Query"(query => \'SELECT 1\'))', 'pg.system.query'],
+  ['raw_query', "SELECT * FROM TABLE(es.system.raw_query(schema => 'default', index => 'orders', query => '{}'))", 'es.system.raw_query'],
+  ['comments and blanks inside', "SELECT * FROM TABLE ( /* x */ pg . system . query -- y\n ( query => 'SELECT 1'))", 'pg.system.query'],
+  ['in a join', "SELECT * FROM t JOIN TABLE(pg.system.query(query => 'SELECT 1')) q ON true", 'pg.system.query'],
+  ['in a CTE', "WITH x AS (SELECT * FROM TABLE(pg.system.query(query => 'SELECT 1'))) SELECT * FROM x", 'pg.system.query'],
+  ['in a subquery', "SELECT (SELECT count(*) FROM TABLE(system.query(query => 'x')))", 'system.query'],
+  ['under EXPLAIN ANALYZE', "EXPLAIN ANALYZE SELECT * FROM TABLE(pg.system.query(query => 'DELETE FROM t'))", 'pg.system.query'],
+];
+
+/** Reads that mention "query" or TABLE( without calling a pass-through function. */
+const NOT_PASSTHROUGH: readonly (readonly [string, string])[] = [
+  ['a column named query', 'SELECT query FROM system.runtime.queries'],
+  ['a qualified column named query', 'SELECT q.query, q."query" FROM system.runtime.queries q'],
+  ['a table named query', 'SELECT * FROM pg.system.query'],
+  ['TABLE( … query( in a string', "SELECT 'TABLE(system.query(' AS s"],
+  ['TABLE( … query( in a -- comment', "SELECT 1 -- TABLE(system.query(query => 'DROP TABLE x'))"],
+  ['TABLE( … query( in a /* */ comment', "SELECT 1 /* TABLE(system.query(query => 'DROP TABLE x')) */"],
+  ['TABLE( … query( as a quoted identifier', 'SELECT 1 AS "TABLE(system.query("'],
+  ['another table function', 'SELECT * FROM TABLE(sequence(start => 1, stop => 3))'],
+  ['a table argument named query', 'SELECT * FROM TABLE(exclude_columns(input => TABLE(query), columns => DESCRIPTOR(a)))'],
+  ['a function whose name only starts with query', 'SELECT * FROM TABLE(system.query_history())'],
+  ['a scalar function named query', 'SELECT query(1)'],
+];
+
+describe('pass-through table functions', () => {
+  it.each(PASSTHROUGH)('detects %s: %j → %s', (_name, sql, fn) => {
+    expect(classifyStatement(sql)).toMatchObject({ readOnly: true, passthrough: fn });
+  });
+
+  it.each(PASSTHROUGH)('denies %s in read mode with PASSTHROUGH, naming the function', async (_name, sql, fn) => {
+    const err = expectDomainError(await rejectionOf(writable.authorize(sql, READ)), 'POLICY_DENIED', { rule: 'PASSTHROUGH' });
+    expect(err.message).toContain(fn);
+    expectDomainError(await rejectionOf(readOnly.authorize(sql, READ)), 'POLICY_DENIED', { rule: 'PASSTHROUGH' });
+  });
+
+  it.each(PASSTHROUGH)('allows %s in read mode with allowPassthrough', async (_name, sql) => {
+    await expect(policyWith({ allowPassthrough: true }).authorize(sql, READ)).resolves.toBeUndefined();
+  });
+
+  it.each(PASSTHROUGH)('allows %s in write mode when writes are enabled', async (_name, sql) => {
+    await expect(writable.authorize(sql, WRITE)).resolves.toBeUndefined();
+  });
+
+  it('denies a pass-through in write mode when writes are disabled with WRITES_DISABLED', async () => {
+    expectDomainError(await rejectionOf(readOnly.authorize(PASSTHROUGH[0]![1], WRITE)), 'POLICY_DENIED', { rule: 'WRITES_DISABLED' });
+  });
+
+  it.each(NOT_PASSTHROUGH)('does not flag %s: %j', async (_name, sql) => {
+    expect(classifyStatement(sql)).toEqual({ readOnly: true, statement: expect.any(String), start: 0 });
+    await expect(readOnly.authorize(sql, READ)).resolves.toBeUndefined();
+  });
+
+  it('reports a write before a pass-through in read mode (READ_ONLY)', async () => {
+    const sql = "INSERT INTO t SELECT * FROM TABLE(pg.system.query(query => 'SELECT 1'))";
+    expectDomainError(await rejectionOf(readOnly.authorize(sql, READ)), 'POLICY_DENIED', { rule: 'READ_ONLY' });
+  });
+});
+
+type Name = readonly [catalog: string, schema: string, table: string];
+
+/** What Trino answers to EXPLAIN (TYPE IO, FORMAT JSON): one row, one column, pretty JSON. */
+function ioPlan(inputs: readonly Name[], output?: Name): FakeOutcome {
+  const table = ([catalog, schema, tableName]: Name) => ({ catalog, catalogHandle: `${catalog}:normal:1`, schemaTable: { schema, table: tableName } });
+  const plan = {
+    inputTableColumnInfos: inputs.map((name) => ({
+      table: table(name),
+      constraint: { none: false, columnConstraints: [] },
+      estimate: { outputRowCount: 25, outputSizeInBytes: 100, cpuCost: 100, maxMemory: 0, networkCost: 0 },
+    })),
+    ...(output ? { outputTable: table(output) } : {}),
+    estimate: { outputRowCount: 25, outputSizeInBytes: 100, cpuCost: 100, maxMemory: 0, networkCost: 100 },
+  };
+  return { columns: [{ name: 'Query Plan', type: 'varchar' }], rows: [[JSON.stringify(plan, null, 2)]] };
+}
+
+/** What Trino answers for DDL: a plain-text rendering, not JSON. */
+const textPlan = (text: string): FakeOutcome => ({ columns: [{ name: 'Query Plan', type: 'varchar' }], rows: [[text]] });
+
+const IO = (statement: string) => `EXPLAIN (TYPE IO, FORMAT JSON) ${statement}`;
+
+describe('SqlQueryPolicy with an allowlist (EXPLAIN IO analysis)', () => {
+  const allowlist: AllowlistSpec = { catalogs: ['tpch', 'memory'], schemas: ['tpch.sf1', 'memory.default'], tables: [] };
+  function setup(settings: Partial<PolicySettings> = {}) {
+    const engine = new InMemoryQueryEngine();
+    return { engine, policy: policyWith({ allowlist, allowWrites: true, ...settings }, engine) };
+  }
+
+  it('lets a read of allowed tables through, after asking the engine as the principal', async () => {
+    const { engine, policy } = setup();
+    const sql = 'SELECT * FROM tpch.sf1.nation n JOIN tpch.sf1.region r ON n.regionkey = r.regionkey';
+    engine.define(IO(sql), ioPlan([['tpch', 'sf1', 'nation'], ['tpch', 'sf1', 'region']]));
+    await expect(policy.authorize(sql, READ)).resolves.toBeUndefined();
+    expect(engine.statements).toEqual([IO(sql)]);
+    expect(engine.calls[0]!.principal).toBe(principal);
+  });
+
+  it('lets a statement that reads no table through', async () => {
+    const { engine, policy } = setup();
+    engine.define(IO('SELECT 1'), ioPlan([]));
+    await expect(policy.authorize('SELECT 1', READ)).resolves.toBeUndefined();
+  });
+
+  it('compares names case-insensitively', async () => {
+    const { engine, policy } = setup({ allowlist: { catalogs: ['TPCH'], schemas: ['Tpch.SF1'], tables: ['tpch.sf1.NATION'] } });
+    engine.define(IO('SELECT * FROM tpch.sf1.nation'), ioPlan([['tpch', 'sf1', 'nation']]));
+    await expect(policy.authorize('SELECT * FROM tpch.sf1.nation', READ)).resolves.toBeUndefined();
+  });
+
+  it('denies a read touching a table outside the allowlist with ALLOWLIST, naming catalog.schema.table', async () => {
+    const { engine, policy } = setup();
+    const sql = 'SELECT * FROM tpch.sf1.nation n JOIN tpch.sf100.orders o ON true';
+    engine.define(IO(sql), ioPlan([['tpch', 'sf1', 'nation'], ['tpch', 'sf100', 'orders']]));
+    const err = expectDomainError(await rejectionOf(policy.authorize(sql, READ)), 'POLICY_DENIED', { rule: 'ALLOWLIST' });
+    expect(err.message).toContain('tpch.sf100.orders');
+    expect(err.message).not.toContain('tpch.sf1.nation');
+  });
+
+  it('names each table outside the allowlist once', async () => {
+    const { engine, policy } = setup();
+    const sql = 'SELECT * FROM hive.x.a, hive.x.a b, hive.y.c';
+    engine.define(IO(sql), ioPlan([['hive', 'x', 'a'], ['hive', 'x', 'a'], ['hive', 'y', 'c']]));
+    const err = expectDomainError(await rejectionOf(policy.authorize(sql, READ)), 'POLICY_DENIED', { rule: 'ALLOWLIST' });
+    expect(err.message.split('hive.x.a')).toHaveLength(2);
+    expect(err.message).toContain('hive.y.c');
+  });
+
+  it('resolves what Trino resolves: a view or information_schema reported as an input outside the list is denied', async () => {
+    const { engine, policy } = setup();
+    const sql = 'SELECT * FROM memory.information_schema.tables';
+    engine.define(IO(sql), ioPlan([['memory', 'information_schema', 'tables']]));
+    const err = expectDomainError(await rejectionOf(policy.authorize(sql, READ)), 'POLICY_DENIED', { rule: 'ALLOWLIST' });
+    expect(err.message).toContain('memory.information_schema.tables');
+  });
+
+  it('checks the output table of an INSERT in write mode', async () => {
+    const { engine, policy } = setup();
+    const outside = 'INSERT INTO memory.secret.t SELECT * FROM tpch.sf1.nation';
+    const inside = 'INSERT INTO memory.default.t SELECT * FROM tpch.sf1.nation';
+    engine.define(IO(outside), ioPlan([['tpch', 'sf1', 'nation']], ['memory', 'secret', 't']));
+    engine.define(IO(inside), ioPlan([['tpch', 'sf1', 'nation']], ['memory', 'default', 't']));
+    const err = expectDomainError(await rejectionOf(policy.authorize(outside, WRITE)), 'POLICY_DENIED', { rule: 'ALLOWLIST' });
+    expect(err.message).toContain('memory.secret.t');
+    await expect(policy.authorize(inside, WRITE)).resolves.toBeUndefined();
+    expect(engine.statements).toEqual([IO(outside), IO(inside)]);
+  });
+
+  it('checks the inputs of a write too', async () => {
+    const { engine, policy } = setup();
+    const sql = 'INSERT INTO memory.default.t SELECT * FROM hive.hr.salaries';
+    engine.define(IO(sql), ioPlan([['hive', 'hr', 'salaries']], ['memory', 'default', 't']));
+    const err = expectDomainError(await rejectionOf(policy.authorize(sql, WRITE)), 'POLICY_DENIED', { rule: 'ALLOWLIST' });
+    expect(err.message).toContain('hive.hr.salaries');
+  });
+
+  it.each([
+    ['CREATE TABLE', 'CREATE TABLE memory.default.x (a integer)'],
+    ['DROP TABLE', 'DROP TABLE memory.default.t'],
+    ['ALTER TABLE', 'ALTER TABLE memory.default.t ADD COLUMN b integer'],
+  ])('denies DDL (%s), which Trino explains as text, in write mode', async (_name, sql) => {
+    const { engine, policy } = setup();
+    engine.define(IO(sql), textPlan(sql));
+    expectDomainError(await rejectionOf(policy.authorize(sql, WRITE)), 'POLICY_DENIED', { rule: 'ALLOWLIST' });
+    expect(engine.statements).toEqual([IO(sql)]);
+  });
+
+  it.each([
+    ['EXPLAIN (TYPE LOGICAL)', 'EXPLAIN (TYPE LOGICAL) SELECT * FROM tpch.sf1.nation;'],
+    ['EXPLAIN ANALYZE VERBOSE', 'EXPLAIN ANALYZE VERBOSE SELECT * FROM tpch.sf1.nation ;'],
+    ['EXPLAIN after a comment', '/* plan */ EXPLAIN (TYPE DISTRIBUTED, FORMAT TEXT) SELECT * FROM tpch.sf1.nation'],
+  ])('analyses the statement under %s, not the EXPLAIN itself', async (_name, sql) => {
+    const { engine, policy } = setup();
+    engine.define(IO('SELECT * FROM tpch.sf1.nation'), ioPlan([['tpch', 'sf1', 'nation']]));
+    await expect(policy.authorize(sql, READ)).resolves.toBeUndefined();
+    expect(engine.statements).toEqual(['EXPLAIN (TYPE IO, FORMAT JSON) SELECT * FROM tpch.sf1.nation']);
+  });
+
+  it('strips a trailing semicolon and leading comments from the analysed statement', async () => {
+    const { engine, policy } = setup();
+    engine.define(IO('SELECT * FROM tpch.sf1.nation'), ioPlan([['tpch', 'sf1', 'nation']]));
+    await expect(policy.authorize('-- hi\nSELECT * FROM tpch.sf1.nation;', READ)).resolves.toBeUndefined();
+    expect(engine.statements).toEqual([IO('SELECT * FROM tpch.sf1.nation')]);
+  });
+
+  it('refuses by classification before any analysis (READ_ONLY, PASSTHROUGH, WRITES_DISABLED, lexical rules)', async () => {
+    const { engine, policy } = setup();
+    expectDomainError(await rejectionOf(policy.authorize('DELETE FROM memory.default.t', READ)), 'POLICY_DENIED', { rule: 'READ_ONLY' });
+    expectDomainError(await rejectionOf(policy.authorize(PASSTHROUGH[0]![1], READ)), 'POLICY_DENIED', { rule: 'PASSTHROUGH' });
+    expectDomainError(await rejectionOf(policy.authorize('SELECT 1; SELECT 2', READ)), 'POLICY_DENIED', { rule: 'SINGLE_STATEMENT' });
+    const noWrites = setup({ allowWrites: false });
+    expectDomainError(await rejectionOf(noWrites.policy.authorize('DELETE FROM memory.default.t', WRITE)), 'POLICY_DENIED', {
+      rule: 'WRITES_DISABLED',
+    });
+    expect(engine.calls).toEqual([]);
+    expect(noWrites.engine.calls).toEqual([]);
+  });
+
+  it('passes an analysis failure through (QUERY_INVALID with errorName), not as an allowance', async () => {
+    const { engine, policy } = setup();
+    engine.define(IO('SELECT * FROM tpch.sf1.nope'), { error: { errorName: 'TABLE_NOT_FOUND', message: 'does not exist' } });
+    expectDomainError(await rejectionOf(policy.authorize('SELECT * FROM tpch.sf1.nope', READ)), 'QUERY_INVALID', {
+      errorName: 'TABLE_NOT_FOUND',
+    });
+  });
+
+  it('bounds the analysis by timeoutMs (TIMEOUT) and cancels it', async () => {
+    const { engine, policy } = setup({ timeoutMs: 30 });
+    engine.define(IO('SELECT * FROM tpch.sf1.nation'), { hang: true });
+    expectDomainError(await rejectionOf(policy.authorize('SELECT * FROM tpch.sf1.nation', READ)), 'TIMEOUT');
+    expect(engine.cancelled).toEqual(['fake_1']);
+  });
+
+  it('stops the analysis when the caller aborts (CANCELLED)', async () => {
+    const { engine, policy } = setup();
+    engine.define(IO('SELECT * FROM tpch.sf1.nation'), { hang: true });
+    const controller = new AbortController();
+    const pending = policy.authorize('SELECT * FROM tpch.sf1.nation', ctx('read', controller.signal));
+    setTimeout(() => controller.abort(), 5);
+    expectDomainError(await rejectionOf(pending), 'CANCELLED');
+    expect(engine.cancelled).toEqual(['fake_1']);
+  });
+
+  it('answers visible() from the allowlist', () => {
+    const { policy } = setup({ allowlist: { catalogs: [], schemas: [], tables: ['tpch.sf1.nation'] } });
+    expect(policy.visible({ catalog: 'tpch' })).toBe(true);
+    expect(policy.visible({ catalog: 'memory' })).toBe(false);
+    expect(policy.visible({ catalog: 'tpch', schema: 'sf1' })).toBe(true);
+    expect(policy.visible({ catalog: 'tpch', schema: 'sf100' })).toBe(false);
+    expect(policy.visible({ catalog: 'TPCH', schema: 'SF1', table: 'Nation' })).toBe(true);
+    expect(policy.visible({ catalog: 'tpch', schema: 'sf1', table: 'region' })).toBe(false);
   });
 });
 
 describe('classifyStatement', () => {
-  it('reports a write with its leading keywords', () => {
-    expect(classifyStatement('insert into t values 1')).toEqual({ readOnly: false, statement: 'INSERT INTO' });
-    expect(classifyStatement('EXPLAIN ANALYZE delete from t')).toEqual({ readOnly: false, statement: 'DELETE FROM' });
-    expect(classifyStatement('(INSERT INTO t VALUES 1)')).toEqual({ readOnly: false, statement: 'INSERT INTO' });
+  it('reports a write with its leading keywords and where the analysed statement starts', () => {
+    expect(classifyStatement('insert into t values 1')).toEqual({ readOnly: false, statement: 'INSERT INTO', start: 0 });
+    expect(classifyStatement('EXPLAIN ANALYZE delete from t')).toEqual({ readOnly: false, statement: 'DELETE FROM', start: 16 });
+    expect(classifyStatement('(INSERT INTO t VALUES 1)')).toEqual({ readOnly: false, statement: 'INSERT INTO', start: 0 });
+  });
+
+  it('reports the start of the statement after comments and an EXPLAIN prefix', () => {
+    const sql = '/* x */ EXPLAIN (TYPE LOGICAL, FORMAT TEXT) SELECT 1;';
+    const verdict = classifyStatement(sql);
+    expect(verdict).toEqual({ readOnly: true, statement: 'SELECT', start: sql.indexOf('SELECT') });
+    expect(classifyStatement('  -- c\n select 1').start).toBe(8);
   });
 
   it.each([
@@ -168,7 +487,15 @@ describe('classifyStatement', () => {
     const big = `SELECT ${Array.from({ length: 10_000 }, (_, i) => `'value ${i}'`).join(', ')}`;
     expect(big.length).toBeGreaterThan(100_000);
     const started = performance.now();
-    expect(classifyStatement(big)).toEqual({ readOnly: true });
+    expect(classifyStatement(big)).toEqual({ readOnly: true, statement: 'SELECT', start: 0 });
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('scans a 100 kB statement full of TABLE( for pass-through functions quickly', () => {
+    const big = `SELECT * FROM ${Array.from({ length: 5_000 }, (_, i) => `TABLE(s.f${i}(x => ${i}))`).join(', ')}`;
+    expect(big.length).toBeGreaterThan(100_000);
+    const started = performance.now();
+    expect(classifyStatement(big).passthrough).toBeUndefined();
     expect(performance.now() - started).toBeLessThan(500);
   });
 });

@@ -4,6 +4,7 @@ import type { Column, Principal } from '../../src/domain/model.ts';
 import {
   DescribeTable,
   ExecuteQuery,
+  ExecuteStatement,
   ExplainQuery,
   ListCatalogs,
   ListSchemas,
@@ -112,17 +113,24 @@ describe('ExecuteQuery', () => {
   function setup(deny: string[] = []) {
     const engine = new InMemoryQueryEngine();
     const order: string[] = [];
-    const policy = new FakeQueryPolicy({ deny, onAuthorize: (sql) => order.push(`policy:${sql}:engine-calls=${engine.calls.length}`) });
+    const policy = new FakeQueryPolicy({
+      deny,
+      onAuthorize: (sql, context) => order.push(`policy:${context.mode}:${sql}:engine-calls=${engine.calls.length}`),
+    });
     return { engine, policy, order, useCase: new ExecuteQuery(engine, settings, policy) };
   }
 
-  it('asks the policy before the engine, with the SQL as written and the principal', async () => {
+  it('asks the policy in read mode before the engine, with the SQL as written, the principal and the signal', async () => {
     const { engine, policy, order, useCase } = setup();
     engine.define('SELECT 1', { columns: cols, rows: [[1]] });
-    const result = await useCase.execute({ sql: 'SELECT 1' }, principal, noSignal());
+    const signal = noSignal();
+    const result = await useCase.execute({ sql: 'SELECT 1' }, principal, signal);
     expect(result.rows).toEqual([[1]]);
-    expect(order).toEqual(['policy:SELECT 1:engine-calls=0']);
-    expect(policy.calls).toEqual([{ sql: 'SELECT 1', principal }]);
+    expect(order).toEqual(['policy:read:SELECT 1:engine-calls=0']);
+    expect(policy.calls).toEqual([{ sql: 'SELECT 1', mode: 'read' }]);
+    expect(policy.contexts).toHaveLength(1);
+    expect(policy.contexts[0]!.principal).toBe(principal);
+    expect(policy.contexts[0]!.signal).toBe(signal);
     expect(engine.calls).toEqual([{ sql: 'SELECT 1', principal, catalog: 'memory', schema: 'default' }]);
   });
 
@@ -204,7 +212,8 @@ describe('ExplainQuery', () => {
     const statement = `EXPLAIN (TYPE ${type}) SELECT 1`;
     engine.define(statement, { columns: [{ name: 'Query Plan', type: 'varchar' }], rows: [['line 1'], ['line 2']] });
     const result = await useCase.execute({ sql: 'SELECT 1;', type }, principal, noSignal());
-    expect(policy.calls.map((c) => c.sql)).toEqual([statement]);
+    expect(policy.calls).toEqual([{ sql: statement, mode: 'read' }]);
+    expect(policy.contexts[0]!.principal).toBe(principal);
     expect(engine.statements).toEqual([statement]);
     expect(result).toEqual({ type, plan: 'line 1\nline 2' });
   });
@@ -255,7 +264,7 @@ describe('DescribeTable', () => {
         ['b', 'integer', '', ''],
       ],
     });
-    const result = await new DescribeTable(engine, settings).execute({ table: 'Orders' }, principal, noSignal());
+    const result = await new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 'Orders' }, principal, noSignal());
     expect(result).toEqual({
       catalog: 'memory',
       schema: 'default',
@@ -272,7 +281,7 @@ describe('DescribeTable', () => {
 
   it('quotes every part, so a name cannot inject SQL', async () => {
     const engine = new InMemoryQueryEngine();
-    await rejectionOf(new DescribeTable(engine, settings).execute({ table: 'c."s.x"."t"" ; DROP TABLE y; --"' }, principal, noSignal()));
+    await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 'c."s.x"."t"" ; DROP TABLE y; --"' }, principal, noSignal()));
     expect(engine.statements).toEqual(['DESCRIBE "c"."s.x"."t"" ; DROP TABLE y; --"']);
   });
 
@@ -280,7 +289,7 @@ describe('DescribeTable', () => {
     const engine = new InMemoryQueryEngine().define('DESCRIBE "memory"."default"."nope"', {
       error: { errorName: 'TABLE_NOT_FOUND', message: "line 1:1: Table 'memory.default.nope' does not exist" },
     });
-    const err = await rejectionOf(new DescribeTable(engine, settings).execute({ table: 'nope' }, principal, noSignal()));
+    const err = await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 'nope' }, principal, noSignal()));
     expectDomainError(err, 'NOT_FOUND', { errorName: 'TABLE_NOT_FOUND', queryId: 'fake_1' });
   });
 
@@ -288,13 +297,13 @@ describe('DescribeTable', () => {
     const engine = new InMemoryQueryEngine().define('DESCRIBE "memory"."default"."t"', {
       error: { errorName: 'PERMISSION_DENIED', message: 'Access Denied' },
     });
-    const err = await rejectionOf(new DescribeTable(engine, settings).execute({ table: 't' }, principal, noSignal()));
+    const err = await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 't' }, principal, noSignal()));
     expectDomainError(err, 'QUERY_INVALID', { errorName: 'PERMISSION_DENIED' });
   });
 
   it('rejects a malformed name with INVALID_ARGUMENT before reaching the engine', async () => {
     const engine = new InMemoryQueryEngine();
-    const err = await rejectionOf(new DescribeTable(engine, settings).execute({ table: 'a.b.c.d' }, principal, noSignal()));
+    const err = await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 'a.b.c.d' }, principal, noSignal()));
     expectDomainError(err, 'INVALID_ARGUMENT');
     expect(engine.calls).toEqual([]);
   });
@@ -303,12 +312,12 @@ describe('DescribeTable', () => {
 describe('listings', () => {
   it('ListCatalogs lists the first column and reports truncation at maxRows', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW CATALOGS', { columns: [{ name: 'Catalog', type: 'varchar' }], rows: [['a'], ['b'], ['c'], ['d']] });
-    expect(await new ListCatalogs(engine, settings).execute(principal, noSignal())).toEqual({ names: ['a', 'b', 'c'], truncated: true });
+    expect(await new ListCatalogs(engine, settings, new FakeQueryPolicy()).execute(principal, noSignal())).toEqual({ names: ['a', 'b', 'c'], truncated: true });
   });
 
   it('ListSchemas quotes the catalog name', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "we""ird"', { columns: [{ name: 'Schema', type: 'varchar' }], rows: [['s1']] });
-    expect(await new ListSchemas(engine, settings).execute({ catalog: 'we"ird' }, principal, noSignal())).toEqual({
+    expect(await new ListSchemas(engine, settings, new FakeQueryPolicy()).execute({ catalog: 'we"ird' }, principal, noSignal())).toEqual({
       catalog: 'we"ird',
       names: ['s1'],
       truncated: false,
@@ -320,13 +329,13 @@ describe('listings', () => {
     const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "memory"', {
       error: { errorName: 'CATALOG_NOT_FOUND', message: "Catalog 'memory' not found" },
     });
-    const err = await rejectionOf(new ListSchemas(engine, settings).execute({}, principal, noSignal()));
+    const err = await rejectionOf(new ListSchemas(engine, settings, new FakeQueryPolicy()).execute({}, principal, noSignal()));
     expectDomainError(err, 'NOT_FOUND', { errorName: 'CATALOG_NOT_FOUND' });
   });
 
   it('ListSchemas without a catalog or default is INVALID_ARGUMENT', async () => {
     const engine = new InMemoryQueryEngine();
-    const err = await rejectionOf(new ListSchemas(engine, { ...settings, defaults: {} }).execute({}, principal, noSignal()));
+    const err = await rejectionOf(new ListSchemas(engine, { ...settings, defaults: {} }, new FakeQueryPolicy()).execute({}, principal, noSignal()));
     expectDomainError(err, 'INVALID_ARGUMENT');
     expect(engine.calls).toEqual([]);
   });
@@ -335,7 +344,7 @@ describe('listings', () => {
     const engine = new InMemoryQueryEngine()
       .define('SHOW TABLES FROM "c"."s x"', { columns: [{ name: 'Table', type: 'varchar' }], rows: [['t1'], ['t2']] })
       .define('SHOW TABLES FROM "c"."gone"', { error: { errorName: 'SCHEMA_NOT_FOUND', message: 'gone' } });
-    const list = new ListTables(engine, settings);
+    const list = new ListTables(engine, settings, new FakeQueryPolicy());
     expect(await list.execute({ catalog: 'c', schema: 's x' }, principal, noSignal())).toEqual({
       catalog: 'c',
       schema: 's x',
@@ -347,8 +356,164 @@ describe('listings', () => {
 
   it('ListTables without a schema or default is INVALID_ARGUMENT', async () => {
     const engine = new InMemoryQueryEngine();
-    const err = await rejectionOf(new ListTables(engine, { ...settings, defaults: { catalog: 'c' } }).execute({}, principal, noSignal()));
+    const err = await rejectionOf(new ListTables(engine, { ...settings, defaults: { catalog: 'c' } }, new FakeQueryPolicy()).execute({}, principal, noSignal()));
     expectDomainError(err, 'INVALID_ARGUMENT');
     expect(engine.calls).toEqual([]);
+  });
+});
+
+describe('ExecuteStatement', () => {
+  function setup(deny: string[] = []) {
+    const engine = new InMemoryQueryEngine();
+    const order: string[] = [];
+    const policy = new FakeQueryPolicy({
+      deny,
+      onAuthorize: (sql, context) => order.push(`policy:${context.mode}:${sql}:engine-calls=${engine.calls.length}`),
+    });
+    return { engine, policy, order, useCase: new ExecuteStatement(engine, settings, policy) };
+  }
+
+  it('asks the policy in write mode before the engine, with the SQL as written, the principal and the signal', async () => {
+    const { engine, policy, order, useCase } = setup();
+    engine.define('INSERT INTO t VALUES (1)', { columns: [{ name: 'rows', type: 'bigint' }], rows: [[1]] });
+    const signal = noSignal();
+    const result = await useCase.execute({ sql: 'INSERT INTO t VALUES (1);' }, principal, signal);
+    expect(result).toMatchObject({ columns: [{ name: 'rows', type: 'bigint' }], rows: [[1]], rowCount: 1, truncated: false });
+    expect(order).toEqual(['policy:write:INSERT INTO t VALUES (1);:engine-calls=0']);
+    expect(policy.calls).toEqual([{ sql: 'INSERT INTO t VALUES (1);', mode: 'write' }]);
+    expect(policy.contexts[0]!.principal).toBe(principal);
+    expect(policy.contexts[0]!.signal).toBe(signal);
+    // One trailing semicolon is stripped; the session defaults apply, as for ExecuteQuery.
+    expect(engine.calls).toEqual([{ sql: 'INSERT INTO t VALUES (1)', principal, catalog: 'memory', schema: 'default' }]);
+  });
+
+  it('never sends a denied statement to the engine', async () => {
+    const { engine, useCase } = setup(['DROP TABLE t']);
+    const err = await rejectionOf(useCase.execute({ sql: 'DROP TABLE t' }, principal, noSignal()));
+    expectDomainError(err, 'POLICY_DENIED', { rule: 'READ_ONLY' });
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('applies the row cap and a lower limit like ExecuteQuery', async () => {
+    const { engine, useCase } = setup();
+    engine.define('SELECT n', { columns: cols, rows: numbers(10) });
+    expect(await useCase.execute({ sql: 'SELECT n' }, principal, noSignal())).toMatchObject({ rows: numbers(3), truncated: true });
+    expect(await useCase.execute({ sql: 'SELECT n', limit: 1 }, principal, noSignal())).toMatchObject({ rows: numbers(1), truncated: true });
+  });
+
+  it('rejects a bad limit with INVALID_ARGUMENT before asking the policy', async () => {
+    const { engine, policy, useCase } = setup();
+    expectDomainError(await rejectionOf(useCase.execute({ sql: 'SELECT 1', limit: 0 }, principal, noSignal())), 'INVALID_ARGUMENT');
+    expect(policy.calls).toEqual([]);
+    expect(engine.calls).toEqual([]);
+  });
+});
+
+describe('listings and descriptions under the allowlist (policy.visible)', () => {
+  const names = (column: string, values: string[]) => ({ columns: [{ name: column, type: 'varchar' }], rows: values.map((v) => [v]) });
+  const wide: QuerySettings = { ...settings, maxRows: 100 };
+
+  it('ListCatalogs keeps only the visible catalogs, asking about each by name', async () => {
+    const engine = new InMemoryQueryEngine().define('SHOW CATALOGS', names('Catalog', ['hive', 'memory', 'system', 'tpch']));
+    const policy = new FakeQueryPolicy({ visible: (o) => o.catalog === 'memory' || o.catalog === 'tpch' });
+    expect(await new ListCatalogs(engine, wide, policy).execute(principal, noSignal())).toEqual({ names: ['memory', 'tpch'], truncated: false });
+    expect(policy.visibleCalls).toEqual([{ catalog: 'hive' }, { catalog: 'memory' }, { catalog: 'system' }, { catalog: 'tpch' }]);
+    expect(policy.calls).toEqual([]);
+  });
+
+  it('ListSchemas checks the catalog, then keeps only the visible schemas', async () => {
+    const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "memory"', names('Schema', ['default', 'information_schema', 'sales']));
+    const policy = new FakeQueryPolicy({ visible: (o) => o.schema === undefined || o.schema === 'sales' });
+    expect(await new ListSchemas(engine, wide, policy).execute({}, principal, noSignal())).toEqual({
+      catalog: 'memory',
+      names: ['sales'],
+      truncated: false,
+    });
+    expect(policy.visibleCalls).toEqual([
+      { catalog: 'memory' },
+      { catalog: 'memory', schema: 'default' },
+      { catalog: 'memory', schema: 'information_schema' },
+      { catalog: 'memory', schema: 'sales' },
+    ]);
+  });
+
+  it('ListTables checks the schema, then keeps only the visible tables', async () => {
+    const engine = new InMemoryQueryEngine().define('SHOW TABLES FROM "memory"."default"', names('Table', ['orders', 'secrets', 'users']));
+    const policy = new FakeQueryPolicy({ visible: (o) => o.table !== 'secrets' });
+    expect(await new ListTables(engine, wide, policy).execute({}, principal, noSignal())).toEqual({
+      catalog: 'memory',
+      schema: 'default',
+      names: ['orders', 'users'],
+      truncated: false,
+    });
+    expect(policy.visibleCalls[0]).toEqual({ catalog: 'memory', schema: 'default' });
+    expect(policy.visibleCalls.slice(1)).toEqual(['orders', 'secrets', 'users'].map((table) => ({ catalog: 'memory', schema: 'default', table })));
+  });
+
+  it('ListSchemas refuses an invisible catalog with POLICY_DENIED (ALLOWLIST) before any engine call', async () => {
+    const engine = new InMemoryQueryEngine();
+    const policy = new FakeQueryPolicy({ visible: (o) => o.catalog !== 'hive' });
+    const err = expectDomainError(
+      await rejectionOf(new ListSchemas(engine, settings, policy).execute({ catalog: 'hive' }, principal, noSignal())),
+      'POLICY_DENIED',
+      { rule: 'ALLOWLIST' },
+    );
+    expect(err.message).toContain('"hive"');
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('ListTables refuses an invisible schema with POLICY_DENIED (ALLOWLIST) before any engine call', async () => {
+    const engine = new InMemoryQueryEngine();
+    const policy = new FakeQueryPolicy({ visible: (o) => o.schema !== 'hr' });
+    const err = expectDomainError(
+      await rejectionOf(new ListTables(engine, settings, policy).execute({ schema: 'hr' }, principal, noSignal())),
+      'POLICY_DENIED',
+      { rule: 'ALLOWLIST' },
+    );
+    expect(err.message).toContain('"memory"."hr"');
+    expect(policy.visibleCalls).toEqual([{ catalog: 'memory', schema: 'hr' }]);
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('DescribeTable refuses an invisible table with POLICY_DENIED (ALLOWLIST) before any engine call', async () => {
+    const engine = new InMemoryQueryEngine();
+    const policy = new FakeQueryPolicy({ visible: (o) => o.table !== 'salaries' });
+    const err = expectDomainError(
+      await rejectionOf(new DescribeTable(engine, settings, policy).execute({ table: 'hr.salaries' }, principal, noSignal())),
+      'POLICY_DENIED',
+      { rule: 'ALLOWLIST' },
+    );
+    expect(err.message).toContain('"memory"."hr"."salaries"');
+    // Asked about the resolved name: the default catalog filled in.
+    expect(policy.visibleCalls).toEqual([{ catalog: 'memory', schema: 'hr', table: 'salaries' }]);
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('DescribeTable describes a visible table', async () => {
+    const engine = new InMemoryQueryEngine().define('DESCRIBE "c"."s"."t"', {
+      columns: [
+        { name: 'Column', type: 'varchar' },
+        { name: 'Type', type: 'varchar' },
+        { name: 'Extra', type: 'varchar' },
+        { name: 'Comment', type: 'varchar' },
+      ],
+      rows: [['id', 'bigint', '', '']],
+    });
+    const policy = new FakeQueryPolicy({ visible: (o) => o.catalog === 'c' });
+    expect(await new DescribeTable(engine, settings, policy).execute({ table: 'c.s.t' }, principal, noSignal())).toEqual({
+      catalog: 'c',
+      schema: 's',
+      table: 't',
+      columns: [{ name: 'id', type: 'bigint' }],
+    });
+    expect(policy.visibleCalls).toEqual([{ catalog: 'c', schema: 's', table: 't' }]);
+  });
+
+  it('lets an unknown but visible catalog through to NOT_FOUND', async () => {
+    const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "nope"', {
+      error: { errorName: 'CATALOG_NOT_FOUND', message: "Catalog 'nope' not found" },
+    });
+    const err = await rejectionOf(new ListSchemas(engine, settings, new FakeQueryPolicy()).execute({ catalog: 'nope' }, principal, noSignal()));
+    expectDomainError(err, 'NOT_FOUND', { errorName: 'CATALOG_NOT_FOUND' });
   });
 });

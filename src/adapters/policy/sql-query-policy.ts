@@ -130,6 +130,17 @@ interface IoTable {
   schemaTable: { schema: string; table: string };
 }
 
+function isIoTable(value: unknown): value is IoTable {
+  const t = value as IoTable | undefined;
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.catalog === 'string' &&
+    typeof t.schemaTable?.schema === 'string' &&
+    typeof t.schemaTable?.table === 'string'
+  );
+}
+
 /**
  * The SQL policy. Reads must classify as reading, whatever TRINO_ALLOW_WRITE_QUERIES
  * says (writes go through execute_statement). Classification is lexical: comments,
@@ -173,27 +184,46 @@ export class SqlQueryPolicy implements QueryPolicy {
     } else if (!this.settings.allowWrites) {
       throw deny('WRITES_DISABLED', 'Writes are disabled on this server (TRINO_ALLOW_WRITE_QUERIES is not true).');
     }
-    if (this.allowlist.active) await this.checkAllowlist(stripTrailingSemicolon(sql.slice(verdict.start)), context);
+    if (this.allowlist.active) {
+      if (verdict.passthrough) {
+        // What the function runs is invisible to the analysis, so it cannot be held to the allowlist.
+        throw deny(
+          'PASSTHROUGH',
+          `${verdict.passthrough}(…) sends SQL to a connector that cannot be checked against this server's allowlist; query the tables directly instead.`,
+        );
+      }
+      await this.checkAllowlist(stripTrailingSemicolon(sql.slice(verdict.start)), context);
+    }
   }
 
   private async checkAllowlist(statement: string, context: AuthorizeContext): Promise<void> {
     const result = await readCapped(
       this.engine,
-      { sql: `EXPLAIN (TYPE IO, FORMAT JSON) ${statement}`, principal: context.principal },
+      {
+        sql: `EXPLAIN (TYPE IO, FORMAT JSON) ${statement}`,
+        principal: context.principal,
+        catalog: this.settings.defaults.catalog,
+        schema: this.settings.defaults.schema,
+      },
       context.signal,
       { maxRows: 10, timeoutMs: this.settings.timeoutMs },
     );
-    let io: { inputTableColumnInfos?: Array<{ table: IoTable }>; outputTable?: IoTable };
+    let io: unknown;
     try {
-      io = JSON.parse(String(result.rows[0]?.[0])) as typeof io;
+      io = JSON.parse(String(result.rows[0]?.[0]));
     } catch {
-      // Trino describes DDL as text, without the objects it touches: nothing to check against.
+      io = undefined;
+    }
+    // Fail closed: anything but the documented shape (DDL answers plain text) is refused.
+    const shape = io as { inputTableColumnInfos?: unknown; outputTable?: unknown } | null | undefined;
+    if (!shape || typeof shape !== 'object' || !Array.isArray(shape.inputTableColumnInfos) || !shape.inputTableColumnInfos.every((i) => isIoTable((i as { table?: unknown })?.table)) || (shape.outputTable !== undefined && !isIoTable(shape.outputTable))) {
       throw deny(
         'ALLOWLIST',
         'With allowlists configured, only statements whose tables Trino can report are allowed (queries, INSERT, CREATE TABLE AS, DELETE, UPDATE, MERGE).',
       );
     }
-    const touched = [...(io.inputTableColumnInfos ?? []).map((i) => i.table), ...(io.outputTable ? [io.outputTable] : [])];
+    const inputs = (shape.inputTableColumnInfos as Array<{ table: IoTable }>).map((i) => i.table);
+    const touched = [...inputs, ...(shape.outputTable ? [shape.outputTable as IoTable] : [])];
     const outside = touched
       .filter((t) => !this.allowlist.tableAllowed(t.catalog, t.schemaTable.schema, t.schemaTable.table))
       .map((t) => `${t.catalog}.${t.schemaTable.schema}.${t.schemaTable.table}`);
