@@ -16,6 +16,7 @@ export class StartupError extends Error {
 }
 
 const METADATA_TTL_MS = 60 * 60 * 1000;
+const METADATA_RETRY_MS = 30 * 1000;
 
 /**
  * Sets up token verification. With OIDC the provider's metadata is discovered now
@@ -50,16 +51,22 @@ export async function setupAuth(oauth: OAuthConfig, log: Logger): Promise<{ veri
   const jwksUrl = oauth.jwksUrl ?? metadata?.jwks_uri;
   if (!jwksUrl) throw new StartupError(`OIDC_ISSUER: the provider metadata of ${issuer} has no jwks_uri; set OIDC_JWKS_URL`);
   log.info('token verification ready', { provider: oauth.providerName, issuer, jwksUrl, audiences: oauth.audiences });
+  let failedAt = 0;
   const providerMetadata = async () => {
-    if (!metadata || Date.now() - fetchedAt > METADATA_TTL_MS) {
+    const stale = !metadata || Date.now() - fetchedAt > METADATA_TTL_MS;
+    // After a failure, wait a little before asking the provider again: a provider that
+    // drops traffic must not make every metadata request wait for a timeout.
+    if (stale && Date.now() - failedAt > METADATA_RETRY_MS) {
       try {
-        metadata = await discoverProvider(issuer);
+        metadata = await discoverProvider(issuer, 3_000);
         fetchedAt = Date.now();
       } catch (err) {
+        failedAt = Date.now();
         // Serve the stale copy rather than nothing while the provider is away.
         if (!metadata) throw err;
       }
     }
+    if (!metadata) throw new Error('identity provider metadata unavailable');
     return metadata;
   };
   return {

@@ -223,7 +223,17 @@ export function createHttpApp(deps: {
       ctx.body = metadata(sseResource);
     });
     router.get(['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'], async (ctx) => {
-      const doc = await auth.providerMetadata();
+      let doc: Record<string, unknown> | undefined;
+      try {
+        doc = await auth.providerMetadata();
+      } catch (err) {
+        log.warn('identity provider metadata unavailable', { error: (err as Error).message });
+        ctx.status = 503;
+        ctx.set('Retry-After', '30');
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached; retry later.' };
+        return;
+      }
       if (!doc) {
         ctx.status = 404;
         ctx.body = { error: 'not_found', error_description: 'This server delegates to its authorization server; see /.well-known/oauth-protected-resource.' };
@@ -283,19 +293,41 @@ export function createHttpApp(deps: {
     maxRequestBodySize: settings.maxBodyBytes,
     onerror: (err) => log.error('mcp adapter error', { error: err.message }),
   });
+  /**
+   * Tool calls in flight, by caller and JSON-RPC id. Over stateless HTTP a 2025-era
+   * client's `notifications/cancelled` arrives in a request of its own, at a server
+   * instance that never saw the call; this is how it finds the call to abort.
+   */
+  const calls = new Map<string, AbortController>();
+  const callKey = (p: Principal, id: unknown) => `${p.subject}\u0000${JSON.stringify(id)}`;
+
   const serveMcp = async (ctx: Context) => {
     const principal = ctx.state['principal'] as Principal;
     let request: NodeIncomingMessageLike = ctx.req as unknown as NodeIncomingMessageLike;
-    if (settings.writesEnabled && auth?.writeScope && !mayWrite(principal) && ctx.method === 'POST') {
-      // The tool is not offered to this caller, but a call to it deserves the scope
-      // challenge that lets the client ask for more. The body is read once here and
-      // replayed to the SDK unchanged (it still answers bad JSON, size and type itself).
-      const body = await readBody(ctx.req, settings.maxBodyBytes);
-      if (body && callsTool(body, 'execute_statement')) {
+    if (ctx.method === 'POST') {
+      // The body is read once here and replayed to the SDK unchanged: it still answers bad
+      // JSON (-32700), a wrong Content-Type (415) and an oversized body (413) itself.
+      const body = (await readBody(ctx.req, settings.maxBodyBytes)) ?? Buffer.alloc(0);
+      const messages = jsonRpcMessages(body);
+      if (settings.writesEnabled && auth?.writeScope && !mayWrite(principal) && messages.some((m) => isToolCall(m, 'execute_statement'))) {
+        // The tool is not offered to this caller; a call to it gets the scope challenge
+        // that lets the client ask for more.
         insufficientScope(ctx, [...auth.requiredScopes, auth.writeScope], metadataUrl(ctx), `execute_statement needs the scope ${auth.writeScope}.`);
         return;
       }
-      request = replay(ctx.req, body ?? Buffer.alloc(0));
+      for (const m of messages) {
+        if (m.method === 'notifications/cancelled') {
+          const requestId = (m.params as { requestId?: unknown } | undefined)?.requestId;
+          calls.get(callKey(principal, requestId))?.abort(new Error('cancelled by the client'));
+        }
+      }
+      const controller = ctx.state['abort'] as AbortController;
+      const keys = messages.filter((m) => m.method === 'tools/call' && m.id !== undefined).map((m) => callKey(principal, m.id));
+      for (const key of keys) calls.set(key, controller);
+      ctx.res.once('close', () => {
+        for (const key of keys) if (calls.get(key) === controller) calls.delete(key);
+      });
+      request = replay(ctx.req, body);
     }
     (request as { auth?: AuthInfo }).auth = authInfo(ctx);
     ctx.respond = false;
@@ -379,17 +411,25 @@ async function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buff
   return Buffer.concat(chunks);
 }
 
-/** Whether a JSON-RPC body (one message or a batch) calls the named tool. */
-function callsTool(body: Buffer, tool: string): boolean {
+interface RpcMessage {
+  readonly method?: unknown;
+  readonly id?: unknown;
+  readonly params?: unknown;
+}
+
+/** The JSON-RPC messages of a body (one message or a batch); none when it is not JSON. */
+function jsonRpcMessages(body: Buffer): RpcMessage[] {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as unknown;
-    const messages = Array.isArray(parsed) ? parsed : [parsed];
-    return messages.some(
-      (m) => (m as { method?: unknown }).method === 'tools/call' && (m as { params?: { name?: unknown } }).params?.name === tool,
-    );
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    return list.filter((m): m is RpcMessage => typeof m === 'object' && m !== null);
   } catch {
-    return false;
+    return [];
   }
+}
+
+function isToolCall(m: RpcMessage, tool: string): boolean {
+  return m.method === 'tools/call' && (m.params as { name?: unknown } | undefined)?.name === tool;
 }
 
 /** The request again, with a body already read: what toNodeHandler reads is the async iterator. */
