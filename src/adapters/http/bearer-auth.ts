@@ -52,6 +52,14 @@ function reject(
   ctx.body = error ? { error, error_description: description } : { error: 'unauthorized', error_description: description };
 }
 
+/** 503 with Retry-After: the identity provider is down, which is not the caller's fault (not a 401). */
+export function providerUnavailable(ctx: Context): void {
+  ctx.status = 503;
+  ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached; retry later.' };
+}
+
 /**
  * 403 insufficient_scope for a request that authenticated but asks for more than its
  * token grants (MCP 2025-11-25 scope challenge): `scope` lists every scope needed.
@@ -93,10 +101,7 @@ export function bearerAuth(settings: BearerAuthSettings) {
     } catch (err) {
       if (err instanceof TokenVerificationError && err.code === 'provider_unavailable') {
         settings.log.warn('identity provider unavailable', { error: err.message, cause: String((err.cause as Error)?.message ?? '') });
-        ctx.status = 503;
-        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-        ctx.set('Cache-Control', 'no-store');
-        ctx.body = { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached; retry later.' };
+        providerUnavailable(ctx);
         return;
       }
       const description = err instanceof TokenVerificationError ? err.message : 'The token is invalid.';

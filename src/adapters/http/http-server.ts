@@ -11,7 +11,7 @@ import type { Principal } from '../../domain/model.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { TokenVerifier } from '../../ports/token-verifier.ts';
 import type { TrinoMcpServer } from '../mcp/trino-mcp-server.ts';
-import { bearerAuth, insufficientScope } from './bearer-auth.ts';
+import { bearerAuth, insufficientScope, providerUnavailable } from './bearer-auth.ts';
 import { LegacySseTransport } from './legacy-sse.ts';
 
 export interface HttpSettings {
@@ -228,10 +228,7 @@ export function createHttpApp(deps: {
         doc = await auth.providerMetadata();
       } catch (err) {
         log.warn('identity provider metadata unavailable', { error: (err as Error).message });
-        ctx.status = 503;
-        ctx.set('Retry-After', '30');
-        ctx.set('Cache-Control', 'no-store');
-        ctx.body = { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached; retry later.' };
+        providerUnavailable(ctx);
         return;
       }
       if (!doc) {

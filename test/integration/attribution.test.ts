@@ -1,0 +1,84 @@
+/**
+ * Who Trino sees: the service user with the caller as attribution, or, with
+ * TRINO_IMPERSONATE=true, the caller's own claim as the session user. The user's token is
+ * never sent to Trino.
+ */
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectHttp, startHttpServer, stopAllHttpServers } from '../support/http-server.ts';
+import { trinoQuery } from '../support/trino-sql.ts';
+
+const SECRET = 'attribution-test-secret-0123456789abcdef';
+
+async function tokenFor(server: { url: string }, claims: Record<string, unknown>) {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('user-123')
+    .setAudience(server.url)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+async function queryRow(marker: string): Promise<{ user: string; source: string; query: string }> {
+  const rows = await trinoQuery(
+    `SELECT "user", source, query FROM system.runtime.queries WHERE query LIKE '%${marker}%' AND query NOT LIKE '%system.runtime.queries%'`,
+  );
+  const [user, source, query] = rows[0] as [string, string, string];
+  return { user, source, query };
+}
+
+afterAll(stopAllHttpServers);
+
+describe('attribution and impersonation on real Trino', () => {
+  it('runs as TRINO_USER with trino-mcp as the source, and sends no token to Trino', async () => {
+    const server = await startHttpServer({ OAUTH_ENABLED: 'true', OAUTH_PROVIDER: 'hmac', JWT_SECRET: SECRET, TRINO_USER: 'svc_mcp' });
+    const token = await tokenFor(server, { preferred_username: 'carol' });
+    const mcp = await connectHttp('v1 client (@modelcontextprotocol/sdk)', server.url, { headers: { Authorization: `Bearer ${token}` } });
+    const marker = `attr_${randomUUID().replaceAll('-', '')}`;
+    try {
+      const r = await mcp.callTool('execute_query', { sql: `SELECT '${marker}'` });
+      expect(r.isError).toBeFalsy();
+    } finally {
+      await mcp.close();
+    }
+    const q = await queryRow(marker);
+    expect(q.user).toBe('svc_mcp');
+    expect(q.source).toMatch(/^trino-mcp\/\d+\.\d+\.\d+/);
+    expect(q.query).not.toContain(token);
+    const log = server.logs().find((l) => l['msg'] === 'tool call');
+    expect(log).toMatchObject({ tool: 'execute_query', user: 'user-123', via: 'http', outcome: 'ok' });
+    expect(server.stderr()).not.toContain(token);
+  });
+
+  it('with TRINO_IMPERSONATE=true the claim becomes the Trino session user', async () => {
+    const server = await startHttpServer({
+      OAUTH_ENABLED: 'true',
+      OAUTH_PROVIDER: 'hmac',
+      JWT_SECRET: SECRET,
+      TRINO_IMPERSONATE: 'true',
+      TRINO_IMPERSONATION_CLAIM: 'preferred_username',
+    });
+    const marker = `imp_${randomUUID().replaceAll('-', '')}`;
+    const withClaim = await connectHttp('v2 client, protocol 2026-07-28', server.url, {
+      headers: { Authorization: `Bearer ${await tokenFor(server, { preferred_username: 'carol' })}` },
+    });
+    try {
+      expect((await withClaim.callTool('execute_query', { sql: `SELECT '${marker}'` })).isError).toBeFalsy();
+    } finally {
+      await withClaim.close();
+    }
+    expect((await queryRow(marker)).user).toBe('carol');
+
+    const without = await connectHttp('v2 client, protocol 2026-07-28', server.url, {
+      headers: { Authorization: `Bearer ${await tokenFor(server, {})}` },
+    });
+    try {
+      const r = await without.callTool('execute_query', { sql: 'SELECT 1' });
+      expect(r.structuredContent).toMatchObject({ code: 'POLICY_DENIED', rule: 'IMPERSONATION' });
+    } finally {
+      await without.close();
+    }
+  });
+});
