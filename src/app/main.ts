@@ -16,11 +16,15 @@ function fail(line: string, status: number): never {
 function serveStdio(config: Config, log: Logger): void {
   const container = buildContainer(config, log);
   const principal = { subject: config.trino.user, scopes: [], via: 'stdio' };
-  const handle = serveOverStdio(container.get(TrinoMcpServer), principal, log);
+  const servers = container.get(TrinoMcpServer);
+  const handle = serveOverStdio(servers, principal, log);
   const stop = (signal: string) => {
     log.info('stopping', { signal });
-    // Closing aborts in-flight requests, which cancels their Trino queries.
-    void handle.close().finally(() => setTimeout(() => process.exit(0), 200).unref());
+    // Closing aborts in-flight requests; waiting for them lets their Trino queries be cancelled.
+    void handle
+      .close()
+      .then(() => servers.settled(10_000))
+      .finally(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -224,6 +224,26 @@ describe('timeouts, outages and bad configuration', () => {
     });
   }
 
+  it('SIGTERM while a query runs: exit 0, and the Trino query is cancelled, not left running', async () => {
+    const marker = `it_sigterm_${randomUUID().replaceAll('-', '')}`;
+    const child = spawn(process.execPath, [SERVER_BIN], { env: serverEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const send = (m: unknown) => child.stdin.write(`${JSON.stringify(m)}\n`);
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'execute_query', arguments: { sql: `${SLOW_SQL} /* ${marker} */` } } });
+    let queryId: string | undefined;
+    for (let i = 0; i < 100 && !queryId; i++) {
+      const rows = await trinoQuery(`SELECT query_id FROM system.runtime.queries WHERE query LIKE '%${marker}%' AND query NOT LIKE '%system.runtime.queries%'`);
+      queryId = rows[0]?.[0] as string | undefined;
+      if (!queryId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(queryId).toBeDefined();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await settledQueryState(queryId!)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
+  });
+
   it('bad configuration → exit status 2 and one line naming the variable', async () => {
     const r = await runServer({ TRINO_PORT: 'eighty', TRINO_PASSWORD: 'hunter2-secret' });
     expect(r.code).toBe(2);

@@ -104,8 +104,31 @@ export class TrinoMcpServer {
     @inject(ExplainQuery) private readonly explainQuery: ExplainQuery,
   ) {}
 
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  /** Resolves once no tool call is running (their Trino queries are finished or cancelled), or after `ms`. */
+  async settled(ms: number): Promise<void> {
+    const deadline = AbortSignal.timeout(ms);
+    while (this.inflight.size > 0 && !deadline.aborted) {
+      await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => deadline.addEventListener('abort', r, { once: true }))]);
+    }
+  }
+
   /** Runs one tool call: resolves the caller, logs the outcome, maps every failure. */
-  private async call(
+  private call(
+    tool: string,
+    ctx: ServerContext,
+    principalOf: PrincipalResolver,
+    signalOf: SignalResolver | undefined,
+    body: (principal: Principal, signal: AbortSignal) => Promise<CallToolResult & { queryId?: string; rows?: number }>,
+  ): Promise<CallToolResult> {
+    const running = this.runCall(tool, ctx, principalOf, signalOf, body);
+    this.inflight.add(running);
+    void running.finally(() => this.inflight.delete(running));
+    return running;
+  }
+
+  private async runCall(
     tool: string,
     ctx: ServerContext,
     principalOf: PrincipalResolver,
