@@ -22,6 +22,15 @@ function fake(): InMemoryQueryEngine {
     .define(CONTRACT_SQL.unknownTable, { error: { errorName: 'TABLE_NOT_FOUND', message: "line 1:15: Table 'tpch.tiny.no_such_table' does not exist" } })
     .define(CONTRACT_SQL.slow, { hang: true })
     .define(CONTRACT_SQL.setSession, { columns: [{ name: 'result', type: 'boolean' }], rows: [[true]] })
+    .define(CONTRACT_SQL.bigints, {
+      columns: [
+        { name: 'max', type: 'bigint' },
+        { name: 'beyond', type: 'bigint' },
+        { name: 'safe', type: 'bigint' },
+        { name: 'd', type: 'double' },
+      ],
+      rows: [['9223372036854775807', '-9007199254740993', 9007199254740991, 1.5]],
+    })
     .define(CONTRACT_SQL.showSession, {
       columns: [
         { name: 'Name', type: 'varchar' },

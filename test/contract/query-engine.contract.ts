@@ -11,6 +11,7 @@ export const CONTRACT_SQL = {
   slow: 'SELECT sum(extendedprice) FROM tpch.sf1000.lineitem',
   setSession: "SET SESSION query_max_run_time = '1s'",
   showSession: "SHOW SESSION LIKE 'query_max_run_time'",
+  bigints: 'SELECT BIGINT \'9223372036854775807\' AS max, BIGINT \'-9007199254740993\' AS beyond, BIGINT \'9007199254740991\' AS safe, 1.5E0 AS d',
 } as const;
 
 export interface ContractSubject {
@@ -102,6 +103,12 @@ export function queryEngineContract(name: string, subject: () => ContractSubject
       const err = await failure(collect(subject().unreachable, CONTRACT_SQL.duplicateColumns));
       expect(err.code).toBe('ENGINE_UNAVAILABLE');
       expect(err.details.retryable).toBe(true);
+    });
+
+    it('keeps every digit of a bigint beyond 2^53 (as a decimal string); safe integers stay numbers', async () => {
+      const events = await collect(subject().engine, CONTRACT_SQL.bigints);
+      const rows = events.flatMap((e) => (e.kind === 'rows' ? e.rows : []));
+      expect(rows).toEqual([['9223372036854775807', '-9007199254740993', 9007199254740991, 1.5]]);
     });
 
     it('session changes of one statement do not leak into the next', async () => {

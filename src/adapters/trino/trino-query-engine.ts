@@ -19,6 +19,21 @@ export interface TrinoConnection {
   readonly impersonation?: 'preferred_username' | 'email' | 'sub' | undefined;
 }
 
+type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
+
+/**
+ * JSON as Trino sends it, keeping every digit: an integer beyond ±2^53 (a large bigint)
+ * becomes its decimal string instead of a rounded number. Needs JSON.parse source access
+ * (Node.js 21+); on older runtimes such values stay rounded numbers.
+ */
+export function parseTrinoJson(text: string): unknown {
+  const reviver: Reviver = (_key, value, context) =>
+    typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)
+      ? context.source
+      : value;
+  return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
+}
+
 /** Header values must be visible ASCII: anything else from a token is replaced. */
 function headerSafe(value: string): string {
   return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
@@ -134,7 +149,15 @@ export class TrinoQueryEngine implements QueryEngine {
         'X-Trino-Client-Tags': 'trino-mcp',
       },
     };
-    return Trino.create(options);
+    const trino = Trino.create(options);
+    // trino-client parses responses with axios' JSON.parse, which rounds bigint values past
+    // ±2^53. Its private axios config is the only place to swap the parser (pinned version,
+    // covered by test/contract).
+    const internals = trino as unknown as { client?: { clientConfig?: { transformResponse?: unknown } } };
+    if (internals.client?.clientConfig) {
+      internals.client.clientConfig.transformResponse = [(data: unknown) => (typeof data === 'string' && data.length > 0 ? parseTrinoJson(data) : data)];
+    }
+    return trino;
   }
 
   async *run(request: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
