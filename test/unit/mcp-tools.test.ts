@@ -541,3 +541,21 @@ describe('error results fit every tool outputSchema', () => {
     expect(schema.safeParse({ ...error, code: 'NOPE' }).success).toBe(false);
   });
 });
+
+describe('arguments the input schema rejects', () => {
+  it('come back as a tool error with code INVALID_ARGUMENT, before anything runs', async () => {
+    const h = await start();
+    try {
+      for (const args of [{ sql: '' }, { limit: 'ten' }, { sql: 'SELECT 1', limit: 0 }]) {
+        const r = await h.call('execute_query', args);
+        expect(r.isError).toBe(true);
+        expect(r.structuredContent).toMatchObject({ code: 'INVALID_ARGUMENT' });
+        expect(String((r.structuredContent as Record<string, unknown> | undefined)?.['message'])).toContain('execute_query');
+      }
+      expect(h.engine.calls).toHaveLength(0);
+      expect(h.policy.calls).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -366,6 +366,29 @@ export class TrinoMcpServer {
         }),
     );
 
+    giveValidationErrorsACode(server);
     return server;
   }
+}
+
+/**
+ * The SDK answers arguments that fail a tool's input schema itself, as a tool error with
+ * text only. Clients branch on `structuredContent.code`, so that answer gets
+ * INVALID_ARGUMENT too. The SDK offers no hook: its (private) error factory is wrapped,
+ * and test/unit/mcp-tools pins the behaviour so an SDK change shows up as a failure.
+ */
+function giveValidationErrorsACode(server: McpServer): void {
+  const internals = server as unknown as { createToolError?: (message: string) => CallToolResult };
+  const original = internals.createToolError?.bind(server);
+  if (!original) return;
+  internals.createToolError = (message: string) => {
+    const result = original(message);
+    if (!message.startsWith('Input validation error')) return result;
+    const text = message.replace(/^Input validation error: /, '');
+    return {
+      ...result,
+      content: [{ type: 'text', text: `INVALID_ARGUMENT: ${text}\nCorrect the arguments and call again.` }],
+      structuredContent: { code: 'INVALID_ARGUMENT', message: text },
+    };
+  };
 }
