@@ -51,17 +51,44 @@ export async function trinoInfo(url: string): Promise<{ starting: boolean; versi
   }
 }
 
+/** Runs one statement over the REST API; resolves with Trino's error name, or undefined on success. */
+async function probeQuery(url: string, sql: string): Promise<string | undefined> {
+  try {
+    const headers = { 'X-Trino-User': 'trino-mcp-harness' };
+    let page = (await (await fetch(`${url}/v1/statement`, { method: 'POST', body: sql, headers, signal: AbortSignal.timeout(10_000) })).json()) as {
+      nextUri?: string;
+      error?: { errorName: string };
+    };
+    while (page.nextUri && !page.error) {
+      page = (await (await fetch(page.nextUri, { headers, signal: AbortSignal.timeout(10_000) })).json()) as typeof page;
+    }
+    return page.error?.errorName;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * Ready means able to run a query: /v1/info says `"starting": false` a moment before the
+ * coordinator has registered itself as a worker, and queries in that window fail with
+ * NO_NODES_AVAILABLE.
+ */
 async function waitReady(url: string, child: ChildProcess | undefined, logFile: string | undefined): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastError = 'no answer';
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) {
       throw new Error(`Trino exited with status ${child.exitCode} while starting.${logTail(logFile)}`);
     }
     const info = await trinoInfo(url);
-    if (info && info.starting === false) return;
+    if (info && info.starting === false) {
+      const error = await probeQuery(url, 'SELECT count(*) FROM tpch.tiny.region');
+      if (error === undefined) return;
+      lastError = error;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`Trino at ${url} was not ready after ${READY_TIMEOUT_MS / 1000} s.${logTail(logFile)}`);
+  throw new Error(`Trino at ${url} was not ready after ${READY_TIMEOUT_MS / 1000} s (last: ${lastError}).${logTail(logFile)}`);
 }
 
 function logTail(logFile: string | undefined): string {
@@ -410,6 +437,7 @@ async function startContainer(log: Log): Promise<TrinoHandle | undefined> {
     .withStartupTimeout(READY_TIMEOUT_MS)
     .start();
   const url = `http://${container.getHost()}:${container.getMappedPort(8080)}`;
+  await waitReady(url, undefined, undefined);
   return { url, kind: 'container', stop: async () => void (await container.stop()) };
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import cors from '@koa/cors';
@@ -296,7 +296,13 @@ export function createHttpApp(deps: {
    * instance that never saw the call; this is how it finds the call to abort.
    */
   const calls = new Map<string, AbortController>();
-  const callKey = (p: Principal, id: unknown) => `${p.subject}\u0000${JSON.stringify(id)}`;
+  // Keyed by the bearer token when there is one (two clients of one user hold different
+  // tokens, so one cannot cancel the other's call), else by the user.
+  const callKey = (ctx: Context, id: unknown) => {
+    const header = ctx.get('Authorization');
+    const who = header ? createHash('sha256').update(header).digest('base64url') : (ctx.state['principal'] as Principal).subject;
+    return `${who}\u0000${JSON.stringify(id)}`;
+  };
 
   const serveMcp = async (ctx: Context) => {
     const principal = ctx.state['principal'] as Principal;
@@ -315,11 +321,11 @@ export function createHttpApp(deps: {
       for (const m of messages) {
         if (m.method === 'notifications/cancelled') {
           const requestId = (m.params as { requestId?: unknown } | undefined)?.requestId;
-          calls.get(callKey(principal, requestId))?.abort(new Error('cancelled by the client'));
+          calls.get(callKey(ctx, requestId))?.abort(new Error('cancelled by the client'));
         }
       }
       const controller = ctx.state['abort'] as AbortController;
-      const keys = messages.filter((m) => m.method === 'tools/call' && m.id !== undefined).map((m) => callKey(principal, m.id));
+      const keys = messages.filter((m) => m.method === 'tools/call' && m.id !== undefined).map((m) => callKey(ctx, m.id));
       for (const key of keys) calls.set(key, controller);
       ctx.res.once('close', () => {
         for (const key of keys) if (calls.get(key) === controller) calls.delete(key);
