@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Principal } from '../../domain/model.ts';
 import { TokenVerificationError, type TokenVerifier } from '../../ports/token-verifier.ts';
 
@@ -90,11 +90,12 @@ function describeJoseError(err: unknown): string {
 }
 
 /**
- * Verifies RS/PS/ES/EdDSA-signed JWTs against the identity provider's JWKS. Keys are
- * cached without expiry; a token with an unknown `kid` triggers a refetch, at most once
- * per cooldown, which is how key rotation is picked up without a restart. When the
- * provider is down, cached keys keep working; with no usable key the failure is
- * `provider_unavailable`, not `invalid_token`.
+ * Verifies RS/PS/ES/EdDSA-signed JWTs against the identity provider's JWKS. The key set is
+ * refetched when it is older than `cacheMaxAgeMs` (so keys the provider removes stop being
+ * trusted) and when a token names an unknown `kid`, at most once per cooldown (so rotation
+ * is picked up without a restart). When the provider is down, the last key set fetched
+ * keeps working; with no usable key the failure is `provider_unavailable`, not
+ * `invalid_token`.
  */
 export class JwksTokenVerifier implements TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
@@ -102,11 +103,11 @@ export class JwksTokenVerifier implements TokenVerifier {
   constructor(
     jwksUrl: string,
     private readonly rules: JwtRules,
-    options: { cooldownMs?: number; timeoutMs?: number } = {},
+    options: { cooldownMs?: number; timeoutMs?: number; cacheMaxAgeMs?: number } = {},
   ) {
     const remote = createRemoteJWKSet(new URL(jwksUrl), {
       cooldownDuration: options.cooldownMs ?? 30_000,
-      cacheMaxAge: Number.POSITIVE_INFINITY,
+      cacheMaxAge: options.cacheMaxAgeMs ?? 10 * 60_000,
       timeoutDuration: options.timeoutMs ?? 5_000,
     });
     this.getKey = async (header, token) => {
@@ -114,6 +115,15 @@ export class JwksTokenVerifier implements TokenVerifier {
         return await remote(header, token);
       } catch (err) {
         if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+        // The provider is unreachable: the last key set it published is still the best evidence.
+        const last = remote.jwks();
+        if (last) {
+          try {
+            return await createLocalJWKSet(last)(header, token);
+          } catch {
+            // the key is not in the last set either: nothing to verify with
+          }
+        }
         throw new KeyRetrievalFailure('JWKS retrieval failed', { cause: err });
       }
     };
