@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactedConfig, type Config } from '../../src/app/config.ts';
+import { loadConfig, redactedConfig } from '../../src/app/config.ts';
+import { errors, ok } from './support/config.ts';
 
-function ok(env: Record<string, string | undefined>): Config {
-  const result = loadConfig(env);
-  if (!result.ok) throw new Error(`expected a valid configuration, got: ${result.errors.join('; ')}`);
-  return result.config;
-}
-
-function errors(env: Record<string, string | undefined>): string[] {
-  const result = loadConfig(env);
-  if (result.ok) throw new Error(`expected configuration errors, got ${JSON.stringify(result.config)}`);
-  return result.errors;
-}
 
 describe('loadConfig defaults', () => {
   const config = ok({});
