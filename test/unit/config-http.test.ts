@@ -3,7 +3,7 @@
  * no network. Errors are checked by the variable they name, not their wording.
  */
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactedConfig } from '../../src/app/config.ts';
+import { redactedConfig } from '../../src/app/config.ts';
 import { errors, ok } from './support/config.ts';
 
 

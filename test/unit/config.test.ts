@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactedConfig } from '../../src/app/config.ts';
+import { redactedConfig } from '../../src/app/config.ts';
 import { errors, ok } from './support/config.ts';
 
 
