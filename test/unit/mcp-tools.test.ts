@@ -263,13 +263,6 @@ describe('TrinoMcpServer over MCP', () => {
     expect(h.policy.calls).toEqual([{ sql: 'EXPLAIN (TYPE IO) SELECT 1', mode: 'read' }]);
   });
 
-  it('rejects arguments that do not match the input schema without running anything', async () => {
-    const result = await h.call('execute_query', { sql: '' });
-    expect(result.isError).toBe(true);
-    expect(h.policy.calls).toEqual([]);
-    expect(h.engine.calls).toEqual([]);
-  });
-
   it('cancels the engine query when the client cancels the call', async () => {
     h.engine.define('SELECT sleep', { hang: true });
     const controller = new AbortController();
@@ -399,6 +392,7 @@ describe('TrinoMcpServer with writes enabled (TRINO_ALLOW_WRITE_QUERIES)', () =>
   it('execute_statement rejects arguments that do not match the input schema without running anything', async () => {
     const result = await h.call('execute_statement', { sql: '' });
     expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(h.policy.calls).toEqual([]);
     expect(h.engine.calls).toEqual([]);
   });

@@ -109,16 +109,19 @@ describe('readCapped', () => {
   });
 });
 
+/** A statement use-case on the fake engine, with a policy that records when it was asked. */
+function statementSetup<U>(make: (engine: QueryEngine, policy: FakeQueryPolicy) => U, deny: string[] = []) {
+  const engine = new InMemoryQueryEngine();
+  const order: string[] = [];
+  const policy = new FakeQueryPolicy({
+    deny,
+    onAuthorize: (sql, context) => order.push(`policy:${context.mode}:${sql}:engine-calls=${engine.calls.length}`),
+  });
+  return { engine, policy, order, useCase: make(engine, policy) };
+}
+
 describe('ExecuteQuery', () => {
-  function setup(deny: string[] = []) {
-    const engine = new InMemoryQueryEngine();
-    const order: string[] = [];
-    const policy = new FakeQueryPolicy({
-      deny,
-      onAuthorize: (sql, context) => order.push(`policy:${context.mode}:${sql}:engine-calls=${engine.calls.length}`),
-    });
-    return { engine, policy, order, useCase: new ExecuteQuery(engine, settings, policy) };
-  }
+  const setup = (deny: string[] = []) => statementSetup((e, p) => new ExecuteQuery(e, settings, p), deny);
 
   it('asks the policy in read mode before the engine, with the SQL as written, the principal and the signal', async () => {
     const { engine, policy, order, useCase } = setup();
@@ -363,15 +366,7 @@ describe('listings', () => {
 });
 
 describe('ExecuteStatement', () => {
-  function setup(deny: string[] = []) {
-    const engine = new InMemoryQueryEngine();
-    const order: string[] = [];
-    const policy = new FakeQueryPolicy({
-      deny,
-      onAuthorize: (sql, context) => order.push(`policy:${context.mode}:${sql}:engine-calls=${engine.calls.length}`),
-    });
-    return { engine, policy, order, useCase: new ExecuteStatement(engine, settings, policy) };
-  }
+  const setup = (deny: string[] = []) => statementSetup((e, p) => new ExecuteStatement(e, settings, p), deny);
 
   it('asks the policy in write mode before the engine, with the SQL as written, the principal and the signal', async () => {
     const { engine, policy, order, useCase } = setup();

@@ -114,20 +114,15 @@ export class TrinoMcpServer {
     }
   }
 
-  /** Runs one tool call: resolves the caller, logs the outcome, maps every failure. */
-  private call(
-    tool: string,
-    ctx: ServerContext,
-    principalOf: PrincipalResolver,
-    signalOf: SignalResolver | undefined,
-    body: (principal: Principal, signal: AbortSignal) => Promise<CallToolResult & { queryId?: string; rows?: number }>,
-  ): Promise<CallToolResult> {
-    const running = this.runCall(tool, ctx, principalOf, signalOf, body);
+  /** Runs one tool call, tracked in `inflight` until it settles. */
+  private call(...args: Parameters<TrinoMcpServer['runCall']>): Promise<CallToolResult> {
+    const running = this.runCall(...args);
     this.inflight.add(running);
     void running.finally(() => this.inflight.delete(running));
     return running;
   }
 
+  /** Resolves the caller, runs the tool body, logs the outcome, maps every failure. */
   private async runCall(
     tool: string,
     ctx: ServerContext,
