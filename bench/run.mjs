@@ -2,8 +2,8 @@
 // Each line reports a median over many runs and the target it is held to; the process
 // exits 1 when a target is missed. Plain JavaScript so that it runs the compiled dist/.
 import 'reflect-metadata';
-import { classifyStatement } from '../dist/adapters/policy/sql-query-policy.js';
-import { readCapped } from '../dist/domain/use-cases.js';
+import { parseStatement } from '../dist/domain/statement.js';
+import { Call, readCapped } from '../dist/use-cases/call.js';
 import { renderTable } from '../dist/adapters/mcp/render.js';
 
 const results = [];
@@ -35,10 +35,10 @@ function bigStatement(bytes) {
 }
 
 const sql100k = bigStatement(100 * 1024);
-measure(`classify a ${(sql100k.length / 1024).toFixed(0)} kB SELECT`, () => classifyStatement(sql100k), { targetMs: 5 });
+measure(`classify a ${(sql100k.length / 1024).toFixed(0)} kB SELECT`, () => parseStatement(sql100k), { targetMs: 5 });
 const write100k = `/* ${'x'.repeat(100 * 1024)} */ INSERT INTO t SELECT 1`;
 measure('classify a 100 kB comment hiding an INSERT', () => {
-  if (classifyStatement(write100k).readOnly) throw new Error('misclassified');
+  if (parseStatement(write100k).readOnly) throw new Error('misclassified');
 }, { targetMs: 5 });
 
 const columns = [
@@ -69,10 +69,8 @@ async function cappedReadMemory() {
   globalThis.gc?.();
   const before = process.memoryUsage().heapUsed;
   const t = performance.now();
-  const result = await readCapped(engine, { sql: 'x', principal: { subject: 'b', scopes: [], via: 'bench' } }, new AbortController().signal, {
-    maxRows: 1000,
-    timeoutMs: 60_000,
-  });
+  const call = new Call({ subject: 'b', scopes: [], via: 'bench' }, new AbortController().signal, 60_000);
+  const result = await readCapped(engine, 'x', call, { maxRows: 1000, defaults: {} });
   const ms = performance.now() - t;
   const grewMb = (process.memoryUsage().heapUsed - before) / 1e6;
   results.push({ name: `read a 10M-row stream with cap 1000 (rows pulled: ${produced})`, median: ms, p95: ms, targetMs: 50, ok: ms <= 50 && result.truncated });

@@ -1,6 +1,7 @@
-import { z } from 'zod';
 import { validatePatterns, type AllowlistSpec } from '../domain/allowlist.ts';
+import { isLoopbackHost } from '../domain/loopback.ts';
 import type { NameDefaults } from '../domain/model.ts';
+import { envSchema } from './env-schema.ts';
 
 /** The effective configuration, typed. Built only by loadConfig. */
 export interface Config {
@@ -59,127 +60,14 @@ export interface OAuthConfig {
   readonly audiences: readonly string[];
   readonly secret?: string | undefined;
   readonly clockToleranceSec: number;
+  /** OIDC_JWKS_COOLDOWN: least time between two JWKS refetches an unknown key id triggers. */
+  readonly jwksCooldownMs: number;
   readonly requiredScopes: readonly string[];
   /** OAUTH_WRITE_SCOPE: needed, on top of the required scopes, for execute_statement. */
   readonly writeScope?: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
-
-const bool = (name: string) =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), {
-      message: `${name} must be true or false`,
-    })
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const positiveInt = (name: string, max: number) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= max, {
-      message: `${name} must be a whole number from 1 to ${max}`,
-    })
-    .transform(Number);
-
-const nonEmpty = (name: string) => z.string().trim().min(1, { message: `${name} must not be empty` });
-
-const wholeNumber = (name: string, max: number) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => /^\d+$/.test(v) && Number(v) <= max, { message: `${name} must be a whole number from 0 to ${max}` })
-    .transform(Number);
-
-const oneOf = <T extends readonly [string, ...string[]]>(name: string, values: T) =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((v) => (values as readonly string[]).includes(v), { message: `${name} must be one of ${values.join(', ')}` })
-    .transform((v) => v as T[number]);
-
-const url = (name: string) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
-      message: `${name} must be an http(s) URL`,
-    });
-
-/** `::1`, `fe80::1`, `[::1]`: a colon in a host is only valid in an IPv6 address. */
-function isIpv6(host: string): boolean {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  return /^[0-9a-f:.]+$/i.test(bare) && (bare.match(/:/g)?.length ?? 0) >= 2;
-}
-
-const schema = z.object({
-  TRINO_HOST: nonEmpty('TRINO_HOST')
-    .refine((v) => !/[\s/]/.test(v) && (!v.includes(':') || isIpv6(v)), {
-      message: 'TRINO_HOST must be a host name or address without scheme, port or path (the port goes in TRINO_PORT)',
-    })
-    .default('localhost'),
-  TRINO_PORT: positiveInt('TRINO_PORT', 65535).default(8080),
-  TRINO_USER: nonEmpty('TRINO_USER').default('trino'),
-  TRINO_PASSWORD: z.string().optional(),
-  TRINO_CATALOG: nonEmpty('TRINO_CATALOG').default('memory'),
-  TRINO_SCHEMA: nonEmpty('TRINO_SCHEMA').default('default'),
-  TRINO_SCHEME: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((v) => v === 'http' || v === 'https', { message: 'TRINO_SCHEME must be http or https' })
-    .transform((v) => v as 'http' | 'https')
-    .optional(),
-  TRINO_SSL: bool('TRINO_SSL').default(true),
-  TRINO_SSL_INSECURE: bool('TRINO_SSL_INSECURE').default(false),
-  TRINO_ALLOW_WRITE_QUERIES: bool('TRINO_ALLOW_WRITE_QUERIES').default(false),
-  TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: bool('TRINO_ALLOW_PASSTHROUGH_FUNCTIONS').default(false),
-  TRINO_ALLOWED_CATALOGS: z.string().optional(),
-  TRINO_ALLOWED_SCHEMAS: z.string().optional(),
-  TRINO_ALLOWED_TABLES: z.string().optional(),
-  TRINO_QUERY_TIMEOUT: positiveInt('TRINO_QUERY_TIMEOUT', 86_400).default(300),
-  TRINO_MAX_ROWS: positiveInt('TRINO_MAX_ROWS', 1_000_000).default(1000),
-  MCP_TRANSPORT: oneOf('MCP_TRANSPORT', ['stdio', 'http'] as const).default('stdio'),
-  MCP_HOST: nonEmpty('MCP_HOST').default('127.0.0.1'),
-  MCP_PORT: positiveInt('MCP_PORT', 65535).default(8080),
-  MCP_URL: url('MCP_URL').optional(),
-  MCP_ALLOW_UNAUTHENTICATED: bool('MCP_ALLOW_UNAUTHENTICATED').default(false),
-  MCP_ALLOWED_ORIGINS: z.string().optional(),
-  MCP_HTTPS: bool('MCP_HTTPS').default(false),
-  HTTPS_CERT_FILE: nonEmpty('HTTPS_CERT_FILE').optional(),
-  HTTPS_KEY_FILE: nonEmpty('HTTPS_KEY_FILE').optional(),
-  MCP_TRUST_PROXY: bool('MCP_TRUST_PROXY').default(false),
-  MCP_MAX_BODY_BYTES: positiveInt('MCP_MAX_BODY_BYTES', 64 * 1024 * 1024).default(1024 * 1024),
-  MCP_SHUTDOWN_TIMEOUT: positiveInt('MCP_SHUTDOWN_TIMEOUT', 3600).default(30),
-  TRINO_OAUTH_ENABLED: bool('TRINO_OAUTH_ENABLED').optional(),
-  OAUTH_ENABLED: bool('OAUTH_ENABLED').optional(),
-  OAUTH_PROVIDER: oneOf('OAUTH_PROVIDER', ['hmac', 'oidc', 'okta', 'google', 'azure', 'auth0', 'keycloak', 'entra'] as const).optional(),
-  OIDC_ISSUER: url('OIDC_ISSUER').optional(),
-  OIDC_JWKS_URL: url('OIDC_JWKS_URL').optional(),
-  OIDC_AUDIENCE: nonEmpty('OIDC_AUDIENCE').optional(),
-  JWT_SECRET: z.string().optional(),
-  OAUTH_CLOCK_TOLERANCE: wholeNumber('OAUTH_CLOCK_TOLERANCE', 600).default(30),
-  OAUTH_REQUIRED_SCOPES: z.string().optional(),
-  OAUTH_WRITE_SCOPE: z
-    .string()
-    .trim()
-    .refine((v) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(v), { message: 'OAUTH_WRITE_SCOPE must be one OAuth scope (no spaces or quotes)' })
-    .optional(),
-  TRINO_IMPERSONATE: bool('TRINO_IMPERSONATE').optional(),
-  TRINO_ENABLE_IMPERSONATION: bool('TRINO_ENABLE_IMPERSONATION').optional(),
-  TRINO_IMPERSONATION_CLAIM: oneOf('TRINO_IMPERSONATION_CLAIM', ['preferred_username', 'email', 'sub', 'username', 'subject'] as const).optional(),
-  TRINO_IMPERSONATION_FIELD: oneOf('TRINO_IMPERSONATION_FIELD', ['preferred_username', 'email', 'sub', 'username', 'subject'] as const).optional(),
-});
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 function list(value: string | undefined): string[] {
   return (value ?? '')
@@ -194,11 +82,11 @@ function list(value: string | undefined): string[] {
  */
 export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
   const present: Record<string, string> = {};
-  for (const key of Object.keys(schema.shape)) {
+  for (const key of Object.keys(envSchema.shape)) {
     const v = env[key];
     if (v !== undefined && v !== '') present[key] = v;
   }
-  const parsed = schema.safeParse(present);
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const errors = parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? 'configuration');
@@ -266,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       audiences: e.OIDC_AUDIENCE ? [e.OIDC_AUDIENCE] : [resourceUrl, new URL('/sse', resourceUrl).href],
       secret: provider === 'hmac' ? e.JWT_SECRET : undefined,
       clockToleranceSec: e.OAUTH_CLOCK_TOLERANCE,
+      jwksCooldownMs: e.OIDC_JWKS_COOLDOWN * 1000,
       requiredScopes: list(e.OAUTH_REQUIRED_SCOPES),
       writeScope: e.OAUTH_WRITE_SCOPE,
     };
@@ -321,14 +210,5 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       oauth,
       impersonation,
     },
-  };
-}
-
-/** The configuration as it may be logged: password and JWT secret replaced by a marker. */
-export function redactedConfig(config: Config): Record<string, unknown> {
-  return {
-    ...config,
-    trino: { ...config.trino, password: config.trino.password === undefined ? undefined : '[redacted]' },
-    ...(config.oauth ? { oauth: { ...config.oauth, secret: config.oauth.secret === undefined ? undefined : '[redacted]' } } : {}),
   };
 }

@@ -1,34 +1,27 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { Container, ContainerModule } from 'inversify';
-import {
-  DescribeTable,
-  ExecuteQuery,
-  ExecuteStatement,
-  ExplainQuery,
-  ListCatalogs,
-  ListSchemas,
-  ListTables,
-  type QuerySettings,
-} from '../domain/use-cases.ts';
+import { Access } from '../domain/access.ts';
+import { SqlQueryPolicy, type QueryPolicy } from '../domain/policy.ts';
 import { QueryEngine } from '../ports/query-engine.ts';
-import { PolicySettings, QueryPolicy } from '../ports/query-policy.ts';
 import { Logger } from '../ports/logger.ts';
 import { TokenVerifier } from '../ports/token-verifier.ts';
+import type { QuerySettings } from '../use-cases/call.ts';
+import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../use-cases/catalog.ts';
+import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../use-cases/statements.ts';
 import { TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
-import { SqlQueryPolicy } from '../adapters/policy/sql-query-policy.ts';
+import { Inflight } from '../adapters/lifecycle/inflight.ts';
+import { UseCases } from '../adapters/mcp/tools.ts';
 import { McpSettings, TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Config } from './config.ts';
 
 export const AppConfig = Symbol.for('AppConfig');
+/** The query policy: a domain object, bound here with a factory (the domain stays free of inversify). */
+export const Policy = Symbol.for('QueryPolicy');
 
 export function productVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-function querySettings(config: Config): QuerySettings {
-  return { maxRows: config.maxRows, timeoutMs: config.queryTimeoutMs, defaults: config.defaults };
 }
 
 /** Trino engine adapter: connection settings from the config. */
@@ -49,48 +42,50 @@ export const trinoModule = new ContainerModule(({ bind }) => {
   bind<QueryEngine>(QueryEngine).to(TrinoQueryEngine).inSingletonScope();
 });
 
-/** Query policy adapter. */
-export const policyModule = new ContainerModule(({ bind }) => {
-  bind<PolicySettings>(PolicySettings).toDynamicValue((ctx) => {
-    const config = ctx.get<Config>(AppConfig);
-    return {
-      allowWrites: config.allowWriteQueries,
-      allowPassthrough: config.allowPassthrough,
-      allowlist: config.allowlist,
-      timeoutMs: config.queryTimeoutMs,
-      defaults: config.defaults,
-    };
-  });
-  bind<QueryPolicy>(QueryPolicy).to(SqlQueryPolicy).inSingletonScope();
-});
-
 /**
- * Use-cases live in src/domain, which stays free of inversify: they are bound here
- * with factories instead of decorators.
+ * Domain rules and use-cases. They live in src/domain and src/use-cases, which stay free
+ * of inversify: they are bound here with factories instead of decorators.
  */
 export const useCaseModule = new ContainerModule(({ bind }) => {
-  const settings = (ctx: { get<T>(id: symbol): T }) => querySettings(ctx.get<Config>(AppConfig));
-  bind(ListCatalogs).toDynamicValue((ctx) => new ListCatalogs(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy))).inSingletonScope();
-  bind(ListSchemas).toDynamicValue((ctx) => new ListSchemas(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy))).inSingletonScope();
-  bind(ListTables).toDynamicValue((ctx) => new ListTables(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy))).inSingletonScope();
-  bind(DescribeTable).toDynamicValue((ctx) => new DescribeTable(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy))).inSingletonScope();
-  bind(ExecuteQuery)
-    .toDynamicValue((ctx) => new ExecuteQuery(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy)))
+  bind(Access)
+    .toDynamicValue((ctx) => {
+      const config = ctx.get<Config>(AppConfig);
+      // Scopes exist only on tokens, so only HTTP with OAuth can require them; over stdio the operator is the caller.
+      const oauth = config.transport === 'http' ? config.oauth : undefined;
+      return new Access({ allowWrites: config.allowWriteQueries, requiredScopes: oauth?.requiredScopes ?? [], writeScope: oauth?.writeScope });
+    })
     .inSingletonScope();
-  bind(ExecuteStatement)
-    .toDynamicValue((ctx) => new ExecuteStatement(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy)))
+  bind<QueryPolicy>(Policy)
+    .toDynamicValue((ctx) => {
+      const config = ctx.get<Config>(AppConfig);
+      return new SqlQueryPolicy({ allowPassthrough: config.allowPassthrough, allowlist: config.allowlist }, ctx.get(Access));
+    })
     .inSingletonScope();
-  bind(ExplainQuery)
-    .toDynamicValue((ctx) => new ExplainQuery(ctx.get(QueryEngine), settings(ctx), ctx.get(QueryPolicy)))
+  bind<UseCases>(UseCases)
+    .toDynamicValue((ctx) => {
+      const config = ctx.get<Config>(AppConfig);
+      const settings: QuerySettings = { maxRows: config.maxRows, timeoutMs: config.queryTimeoutMs, defaults: config.defaults };
+      const deps = [ctx.get<QueryEngine>(QueryEngine), settings, ctx.get<QueryPolicy>(Policy)] as const;
+      return {
+        listCatalogs: new ListCatalogs(...deps),
+        listSchemas: new ListSchemas(...deps),
+        listTables: new ListTables(...deps),
+        describeTable: new DescribeTable(...deps),
+        executeQuery: new ExecuteQuery(...deps),
+        executeStatement: new ExecuteStatement(...deps),
+        explainQuery: new ExplainQuery(...deps),
+      };
+    })
     .inSingletonScope();
 });
 
-/** MCP edge. */
+/** MCP edge, and the in-flight work both transports drain at shutdown. */
 export const mcpModule = new ContainerModule(({ bind }) => {
   bind<McpSettings>(McpSettings).toDynamicValue((ctx) => {
     const config = ctx.get<Config>(AppConfig);
-    return { ...querySettings(config), allowWrites: config.allowWriteQueries, name: 'trino-mcp', version: productVersion() };
+    return { maxRows: config.maxRows, timeoutMs: config.queryTimeoutMs, name: 'trino-mcp', version: productVersion() };
   });
+  bind(Inflight).toDynamicValue(() => new Inflight()).inSingletonScope();
   bind(TrinoMcpServer).toSelf().inSingletonScope();
 });
 
@@ -102,6 +97,6 @@ export function buildContainer(config: Config, logger: Logger, verifier?: TokenV
   // Set up before the container (OIDC discovery is asynchronous), bound here so that
   // everything that needs it finds it in one place.
   if (verifier) container.bind<TokenVerifier>(TokenVerifier).toConstantValue(verifier);
-  container.load(trinoModule, policyModule, useCaseModule, mcpModule);
+  container.load(trinoModule, useCaseModule, mcpModule);
   return container;
 }

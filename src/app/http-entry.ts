@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Container } from 'inversify';
+import { Access } from '../domain/access.ts';
 import { HmacTokenVerifier, JwksTokenVerifier } from '../adapters/auth/jwt-token-verifier.ts';
 import { discoverProvider, type ProviderMetadata } from '../adapters/auth/oidc-discovery.ts';
-import { createHttpApp, InflightRequests, listen, shutdown, type HttpAuth } from '../adapters/http/http-server.ts';
+import { createHttpApp, type HttpAuth } from '../adapters/http/app.ts';
+import { listen, shutdown } from '../adapters/http/lifecycle.ts';
+import { ProviderMetadataCache } from '../adapters/http/oauth-routes.ts';
+import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { TokenVerifier } from '../ports/token-verifier.ts';
 import type { Config, OAuthConfig } from './config.ts';
 import { productVersion } from './container.ts';
 
@@ -15,35 +18,22 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-const METADATA_TTL_MS = 60 * 60 * 1000;
-const METADATA_RETRY_MS = 30 * 1000;
-
 /**
  * Sets up token verification. With OIDC the provider's metadata is discovered now
  * (unless OIDC_JWKS_URL names the key set): a verifier that cannot be set up stops the
  * start — the server never runs open.
  */
-export async function setupAuth(oauth: OAuthConfig, log: Logger): Promise<{ verifier: TokenVerifier; auth: Omit<HttpAuth, 'verifier'> }> {
+export async function setupAuth(oauth: OAuthConfig, log: Logger): Promise<HttpAuth> {
   const rules = { issuer: oauth.issuer, audience: oauth.audiences, clockToleranceSec: oauth.clockToleranceSec };
-  const common = {
-    requiredScopes: oauth.requiredScopes,
-    writeScope: oauth.writeScope,
-    scopesSupported: [...new Set([...oauth.requiredScopes, ...(oauth.writeScope ? [oauth.writeScope] : [])])],
-  };
   if (oauth.provider === 'hmac') {
     if (!oauth.issuer) log.warn('OAuth with HMAC and no OIDC_ISSUER: the iss claim is not checked');
-    return {
-      verifier: new HmacTokenVerifier(oauth.secret!, rules),
-      auth: { ...common, authorizationServers: oauth.issuer ? [oauth.issuer] : [], providerMetadata: async () => undefined },
-    };
+    return { verifier: new HmacTokenVerifier(oauth.secret!, rules), authorizationServers: oauth.issuer ? [oauth.issuer] : [] };
   }
   const issuer = oauth.issuer!;
   let metadata: ProviderMetadata | undefined;
-  let fetchedAt = 0;
   if (!oauth.jwksUrl) {
     try {
       metadata = await discoverProvider(issuer);
-      fetchedAt = Date.now();
     } catch (err) {
       throw new StartupError(`OIDC_ISSUER: cannot discover the identity provider: ${(err as Error).message}`);
     }
@@ -51,27 +41,10 @@ export async function setupAuth(oauth: OAuthConfig, log: Logger): Promise<{ veri
   const jwksUrl = oauth.jwksUrl ?? metadata?.jwks_uri;
   if (!jwksUrl) throw new StartupError(`OIDC_ISSUER: the provider metadata of ${issuer} has no jwks_uri; set OIDC_JWKS_URL`);
   log.info('token verification ready', { provider: oauth.providerName, issuer, jwksUrl, audiences: oauth.audiences });
-  let failedAt = 0;
-  const providerMetadata = async () => {
-    const stale = !metadata || Date.now() - fetchedAt > METADATA_TTL_MS;
-    // After a failure, wait a little before asking the provider again: a provider that
-    // drops traffic must not make every metadata request wait for a timeout.
-    if (stale && Date.now() - failedAt > METADATA_RETRY_MS) {
-      try {
-        metadata = await discoverProvider(issuer, 3_000);
-        fetchedAt = Date.now();
-      } catch (err) {
-        failedAt = Date.now();
-        // Serve the stale copy rather than nothing while the provider is away.
-        if (!metadata) throw err;
-      }
-    }
-    if (!metadata) throw new Error('identity provider metadata unavailable');
-    return metadata;
-  };
   return {
-    verifier: new JwksTokenVerifier(jwksUrl, rules),
-    auth: { ...common, authorizationServers: [issuer], providerMetadata },
+    verifier: new JwksTokenVerifier(jwksUrl, rules, { cooldownMs: oauth.jwksCooldownMs }),
+    authorizationServers: [issuer],
+    providerMetadata: new ProviderMetadataCache(issuer, metadata),
   };
 }
 
@@ -88,12 +61,11 @@ export async function startHttp(
   config: Config,
   container: Container,
   log: Logger,
-  verifier: TokenVerifier | undefined,
-  auth: Omit<HttpAuth, 'verifier'> | undefined,
+  auth: HttpAuth | undefined,
 ): Promise<{ server: Server; url: string; stop: () => Promise<void> }> {
   const http = config.http;
   const tls = http.tls ? { cert: readPem(http.tls.certFile, 'HTTPS_CERT_FILE'), key: readPem(http.tls.keyFile, 'HTTPS_KEY_FILE') } : undefined;
-  const inflight = new InflightRequests();
+  const inflight = container.get(Inflight);
   const { app } = createHttpApp({
     settings: {
       resourceUrl: http.resourceUrl,
@@ -102,10 +74,10 @@ export async function startHttp(
       trustProxy: http.trustProxy,
       maxBodyBytes: http.maxBodyBytes,
       version: productVersion(),
-      writesEnabled: config.allowWriteQueries,
     },
     servers: container.get(TrinoMcpServer),
-    auth: verifier && auth ? { ...auth, verifier } : undefined,
+    access: container.get(Access),
+    auth,
     log,
     inflight,
   });

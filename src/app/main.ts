@@ -4,7 +4,8 @@ import { StderrLogger } from '../adapters/log/stderr-logger.ts';
 import { serveOverStdio } from '../adapters/stdio/serve.ts';
 import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Logger } from '../ports/logger.ts';
-import { loadConfig, redactedConfig, type Config } from './config.ts';
+import { Inflight } from '../adapters/lifecycle/inflight.ts';
+import { loadConfig, type Config } from './config.ts';
 import { buildContainer, productVersion } from './container.ts';
 import { setupAuth, startHttp, StartupError } from './http-entry.ts';
 
@@ -18,12 +19,15 @@ function serveStdio(config: Config, log: Logger): void {
   const principal = { subject: config.trino.user, scopes: [], via: 'stdio' };
   const servers = container.get(TrinoMcpServer);
   const handle = serveOverStdio(servers, principal, log);
+  const inflight = container.get(Inflight);
   const stop = (signal: string) => {
     log.info('stopping', { signal });
-    // Closing aborts in-flight requests; waiting for them lets their Trino queries be cancelled.
-    void handle
-      .close()
-      .then(() => servers.settled(10_000))
+    // Over stdio the signal comes from the client that would read the answers, and it is
+    // going away: no grace period. Aborting the calls cancels their Trino queries; the
+    // shared drain waits for that before the process exits.
+    void inflight
+      .shutdown(0, log)
+      .then(() => handle.close())
       .finally(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
@@ -31,12 +35,12 @@ function serveStdio(config: Config, log: Logger): void {
 }
 
 async function serveHttp(config: Config, log: Logger): Promise<void> {
-  const oauth = config.oauth ? await setupAuth(config.oauth, log) : undefined;
-  const container = buildContainer(config, log, oauth?.verifier);
+  const auth = config.oauth ? await setupAuth(config.oauth, log) : undefined;
+  const container = buildContainer(config, log, auth?.verifier);
   if (!config.oauth && !config.http.loopback) {
     log.warn('MCP_ALLOW_UNAUTHENTICATED=true: serving without authentication on a non-loopback address', { host: config.http.host });
   }
-  const http = await startHttp(config, container, log, oauth?.verifier, oauth?.auth);
+  const http = await startHttp(config, container, log, auth);
   log.info('listening', { url: http.url, resource: config.http.resourceUrl, oauth: Boolean(config.oauth) });
   let stopping = false;
   const stop = (signal: string) => {
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
   }
   const config = loaded.config;
   const log = new StderrLogger();
-  log.info('starting trino-mcp', { version: productVersion(), config: redactedConfig(config) });
+  log.info('starting trino-mcp', { version: productVersion(), config });
   if (config.allowWriteQueries) log.warn('TRINO_ALLOW_WRITE_QUERIES=true: statements that write data or change state will be run');
   if (!config.trino.verifyCertificates) log.warn('TRINO_SSL_INSECURE=true: the Trino server certificate is not verified');
   if (config.transport === 'stdio') serveStdio(config, log);

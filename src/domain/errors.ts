@@ -35,13 +35,48 @@ export const ERROR_CODES = [
 const _allCodesListed: Exclude<ErrorCode, (typeof ERROR_CODES)[number]> extends never ? true : never = true;
 void _allCodesListed;
 
+/** The rule a POLICY_DENIED names; each has its own advice for the model at the MCP edge. */
+export type PolicyRule =
+  /** No statement at all (blank, or comments only). */
+  | 'EMPTY'
+  /** More than one statement in one call. */
+  | 'SINGLE_STATEMENT'
+  /** An unterminated string, quoted identifier or comment. */
+  | 'LEXICAL'
+  /** EXPLAIN options that are not plain words. */
+  | 'EXPLAIN_OPTIONS'
+  /** A statement that writes or changes state, sent to a read-only tool. */
+  | 'READ_ONLY'
+  /** A table function that hands SQL to a connector, unseen by Trino's analysis. */
+  | 'PASSTHROUGH'
+  /** A write on a server (or for a caller) that may not write. */
+  | 'WRITES_DISABLED'
+  /** An object outside TRINO_ALLOWED_*, or a statement whose objects cannot be checked. */
+  | 'ALLOWLIST'
+  /** TRINO_IMPERSONATE is on and the caller's token lacks the claim to run as. */
+  | 'IMPERSONATION';
+
+export const POLICY_RULES = [
+  'EMPTY',
+  'SINGLE_STATEMENT',
+  'LEXICAL',
+  'EXPLAIN_OPTIONS',
+  'READ_ONLY',
+  'PASSTHROUGH',
+  'WRITES_DISABLED',
+  'ALLOWLIST',
+  'IMPERSONATION',
+] as const satisfies readonly PolicyRule[];
+const _allRulesListed: Exclude<PolicyRule, (typeof POLICY_RULES)[number]> extends never ? true : never = true;
+void _allRulesListed;
+
 export interface ErrorDetails {
   /** Trino's error name (e.g. SYNTAX_ERROR, TABLE_NOT_FOUND), when Trino produced the error. */
   readonly errorName?: string;
   /** Trino's query id, when a query was started. */
   readonly queryId?: string;
   /** The policy rule that refused a statement. */
-  readonly rule?: string;
+  readonly rule?: PolicyRule;
   /** Whether the same call may succeed later without changes. */
   readonly retryable?: boolean;
 }
@@ -61,4 +96,9 @@ export class DomainError extends Error {
 
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;
+}
+
+/** A refusal by the query policy, naming its rule. */
+export function policyDenied(rule: PolicyRule, message: string): DomainError {
+  return new DomainError('POLICY_DENIED', message, { rule });
 }

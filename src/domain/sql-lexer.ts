@@ -137,20 +137,3 @@ export function tokenize(sql: string): Token[] {
   }
   return tokens;
 }
-
-/**
- * The statement as Trino's statement API accepts it: surrounding whitespace and one
- * trailing `;` removed (the API rejects a trailing semicolon). Comments are kept.
- */
-export function stripTrailingSemicolon(sql: string): string {
-  const tokens = tokenize(sql);
-  const last = tokens[tokens.length - 1];
-  if (last && last.kind === 'symbol' && last.value === ';') {
-    return (sql.slice(0, last.start) + sql.slice(last.end)).trim();
-  }
-  return sql.trim();
-}
-
-export function isBlank(sql: string): boolean {
-  return tokenize(sql).length === 0;
-}

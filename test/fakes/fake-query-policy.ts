@@ -1,15 +1,19 @@
-import { DomainError } from '../../src/domain/errors.ts';
-import type { AuthorizeContext, ObjectRef, QueryPolicy, StatementMode } from '../../src/ports/query-policy.ts';
+import { policyDenied, type PolicyRule } from '../../src/domain/errors.ts';
+import type { Principal } from '../../src/domain/model.ts';
+import type { ObjectRef, QueryPolicy, StatementMode } from '../../src/domain/policy.ts';
+import type { Statement } from '../../src/domain/statement.ts';
 
 export interface FakeQueryPolicyOptions {
-  /** Statements (matched after trimming) that are denied, in every mode. */
+  /** Statements (the text the engine would be sent) that are denied, in every mode. */
   readonly deny?: Iterable<string>;
   /** The rule a denial names; READ_ONLY unless told. */
-  readonly rule?: string;
-  /** Called on every authorize, before the verdict: lets a test observe ordering. */
-  readonly onAuthorize?: (sql: string, context: AuthorizeContext) => void;
+  readonly rule?: PolicyRule;
+  /** Called on every check, before the verdict: lets a test observe ordering. */
+  readonly onCheck?: (statement: Statement, mode: StatementMode, principal: Principal) => void;
   /** Which catalogs, schemas and tables are visible; everything unless told. */
   readonly visible?: (object: ObjectRef) => boolean;
+  /** Whether statements need Trino's analysis; no unless told. */
+  readonly needsAnalysis?: boolean;
 }
 
 /**
@@ -17,22 +21,26 @@ export interface FakeQueryPolicyOptions {
  * says, and records every call.
  */
 export class FakeQueryPolicy implements QueryPolicy {
-  /** Every authorize call, in order: the statement and the mode. */
+  /** Every check, in order: the statement's text and the mode. */
   readonly calls: { sql: string; mode: StatementMode }[] = [];
-  /** The full context of every authorize call (principal, mode, signal), in order. */
-  readonly contexts: AuthorizeContext[] = [];
+  /** The principal of every check, in order. */
+  readonly principals: Principal[] = [];
+  /** Every plan handed to checkAnalysis, in order. */
+  readonly analyses: unknown[] = [];
   /** Every visible call, in order. */
   readonly visibleCalls: ObjectRef[] = [];
+  readonly needsAnalysis: boolean;
   private readonly denied: Set<string>;
-  private readonly rule: string;
-  private readonly onAuthorize: ((sql: string, context: AuthorizeContext) => void) | undefined;
+  private readonly rule: PolicyRule;
+  private readonly onCheck: FakeQueryPolicyOptions['onCheck'];
   private readonly isVisible: (object: ObjectRef) => boolean;
 
   constructor(options: FakeQueryPolicyOptions = {}) {
     this.denied = new Set([...(options.deny ?? [])].map((s) => s.trim()));
     this.rule = options.rule ?? 'READ_ONLY';
-    this.onAuthorize = options.onAuthorize;
+    this.onCheck = options.onCheck;
     this.isVisible = options.visible ?? (() => true);
+    this.needsAnalysis = options.needsAnalysis ?? false;
   }
 
   deny(sql: string): this {
@@ -40,13 +48,15 @@ export class FakeQueryPolicy implements QueryPolicy {
     return this;
   }
 
-  async authorize(sql: string, context: AuthorizeContext): Promise<void> {
-    this.calls.push({ sql, mode: context.mode });
-    this.contexts.push(context);
-    this.onAuthorize?.(sql, context);
-    if (this.denied.has(sql.trim())) {
-      throw new DomainError('POLICY_DENIED', `The fake policy denies: ${sql}`, { rule: this.rule });
-    }
+  check(statement: Statement, mode: StatementMode, principal: Principal): void {
+    this.calls.push({ sql: statement.text, mode });
+    this.principals.push(principal);
+    this.onCheck?.(statement, mode, principal);
+    if (this.denied.has(statement.text)) throw policyDenied(this.rule, `The fake policy denies: ${statement.text}`);
+  }
+
+  checkAnalysis(plan: unknown): void {
+    this.analyses.push(plan);
   }
 
   visible(object: ObjectRef): boolean {

@@ -1,62 +1,71 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { buildContainer } from '../../src/app/container.ts';
+import { buildContainer, Policy } from '../../src/app/container.ts';
 import { loadConfig } from '../../src/app/config.ts';
 import { TrinoQueryEngine } from '../../src/adapters/trino/trino-query-engine.ts';
-import { SqlQueryPolicy } from '../../src/adapters/policy/sql-query-policy.ts';
+import { Inflight } from '../../src/adapters/lifecycle/inflight.ts';
+import { UseCases } from '../../src/adapters/mcp/tools.ts';
 import { TrinoMcpServer } from '../../src/adapters/mcp/trino-mcp-server.ts';
-import { DescribeTable, ExecuteQuery, ExecuteStatement, ExplainQuery, ListCatalogs, ListSchemas, ListTables } from '../../src/domain/use-cases.ts';
+import { Access } from '../../src/domain/access.ts';
+import { SqlQueryPolicy, type QueryPolicy } from '../../src/domain/policy.ts';
 import { QueryEngine } from '../../src/ports/query-engine.ts';
-import { PolicySettings, QueryPolicy } from '../../src/ports/query-policy.ts';
+import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../src/use-cases/catalog.ts';
+import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
+
+function containerFor(env: Record<string, string>) {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  return buildContainer(loaded.config, new CapturingLogger());
+}
 
 describe('composition root', () => {
   it('resolves every binding of the real container', () => {
-    const loaded = loadConfig({ TRINO_HOST: 'trino.internal', TRINO_PORT: '8443' });
-    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    const container = buildContainer(loaded.config, new CapturingLogger());
+    const container = containerFor({ TRINO_HOST: 'trino.internal', TRINO_PORT: '8443' });
     expect(container.get(QueryEngine)).toBeInstanceOf(TrinoQueryEngine);
-    expect(container.get(QueryPolicy)).toBeInstanceOf(SqlQueryPolicy);
-    const useCases: Array<abstract new (...args: never[]) => unknown> = [
-      ListCatalogs,
-      ListSchemas,
-      ListTables,
-      DescribeTable,
-      ExecuteQuery,
-      ExecuteStatement,
-      ExplainQuery,
-    ];
-    for (const useCase of useCases) expect(container.get(useCase)).toBeInstanceOf(useCase);
+    expect(container.get(Policy)).toBeInstanceOf(SqlQueryPolicy);
+    expect(container.get(Access)).toBeInstanceOf(Access);
+    expect(container.get(Inflight)).toBeInstanceOf(Inflight);
+    const useCases = container.get<UseCases>(UseCases);
+    expect(useCases).toMatchObject({
+      listCatalogs: expect.any(ListCatalogs),
+      listSchemas: expect.any(ListSchemas),
+      listTables: expect.any(ListTables),
+      describeTable: expect.any(DescribeTable),
+      executeQuery: expect.any(ExecuteQuery),
+      executeStatement: expect.any(ExecuteStatement),
+      explainQuery: expect.any(ExplainQuery),
+    });
     const servers = container.get(TrinoMcpServer);
     expect(servers).toBeInstanceOf(TrinoMcpServer);
-    // One MCP server per connection, all from the same singleton use-cases.
+    // One MCP server per connection, all from the same singleton use-cases and in-flight tracker.
     const principal = { subject: 's', scopes: [], via: 'test' };
-    expect(servers.create(() => principal)).not.toBe(servers.create(() => principal));
-    expect(container.get(ExecuteQuery)).toBe(container.get(ExecuteQuery));
+    expect(servers.create({ principal })).not.toBe(servers.create({ principal }));
+    expect(container.get(UseCases)).toBe(useCases);
+    expect(container.get(Inflight)).toBe(container.get(Inflight));
   });
 
-  it('builds the policy settings from the configuration', () => {
-    const loaded = loadConfig({
+  it('builds the policy and who may write from the configuration', () => {
+    const container = containerFor({
       TRINO_ALLOW_WRITE_QUERIES: 'true',
-      TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: 'true',
       TRINO_ALLOWED_CATALOGS: 'tpch',
       TRINO_ALLOWED_SCHEMAS: 'tpch.sf1',
       TRINO_ALLOWED_TABLES: 'tpch.sf1.nation',
-      TRINO_QUERY_TIMEOUT: '42',
-      TRINO_CATALOG: 'tpch',
-      TRINO_SCHEMA: 'sf1',
     });
-    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    const container = buildContainer(loaded.config, new CapturingLogger());
-    expect(container.get<PolicySettings>(PolicySettings)).toEqual({
-      allowWrites: true,
-      allowPassthrough: true,
-      allowlist: { catalogs: ['tpch'], schemas: ['tpch.sf1'], tables: ['tpch.sf1.nation'] },
-      timeoutMs: 42_000,
-      defaults: { catalog: 'tpch', schema: 'sf1' },
-    });
-    const policy = container.get<QueryPolicy>(QueryPolicy);
+    const policy = container.get<QueryPolicy>(Policy);
+    expect(policy.needsAnalysis).toBe(true);
     expect(policy.visible({ catalog: 'tpch', schema: 'sf1', table: 'nation' })).toBe(true);
+    expect(policy.visible({ catalog: 'tpch', schema: 'sf1', table: 'orders' })).toBe(false);
     expect(policy.visible({ catalog: 'memory' })).toBe(false);
+    expect(container.get(Access).settings).toEqual({ allowWrites: true, requiredScopes: [], writeScope: undefined });
+  });
+
+  it('the write scope applies over HTTP with OAuth only: over stdio the operator is the caller', () => {
+    const oauth = { OAUTH_ENABLED: 'true', OAUTH_PROVIDER: 'hmac', JWT_SECRET: 'x'.repeat(32), OAUTH_WRITE_SCOPE: 'trino:write', TRINO_ALLOW_WRITE_QUERIES: 'true' };
+    const operator = { subject: 'op', scopes: [], via: 'stdio' };
+    const overHttp = containerFor({ ...oauth, MCP_TRANSPORT: 'http', OAUTH_REQUIRED_SCOPES: 'trino:read' }).get(Access);
+    expect(overHttp.scopesFor('write')).toEqual(['trino:read', 'trino:write']);
+    expect(overHttp.allows(operator, 'write')).toBe(false);
+    expect(containerFor({ ...oauth, MCP_TRANSPORT: 'stdio' }).get(Access).allows(operator, 'write')).toBe(true);
   });
 });

@@ -3,8 +3,7 @@
  * no network. Errors are checked by the variable they name, not their wording.
  */
 import { describe, expect, it } from 'vitest';
-import { redactedConfig } from '../../src/app/config.ts';
-import { errors, ok } from './support/config.ts';
+import { errors, ok, startupLogLine } from './support/config.ts';
 
 
 /** Exactly one error line, and it starts with the variable's name. */
@@ -134,7 +133,7 @@ describe('OAuth', () => {
     expect(ok({ ...HTTP, [name]: value, JWT_SECRET: SECRET }).oauth).toBeUndefined();
   });
 
-  it('HMAC: secret, no issuer unless given, default tolerance 30 s, no required scopes', () => {
+  it('HMAC: secret, no issuer unless given, default tolerance 30 s, JWKS cooldown 30 s, no required scopes', () => {
     expect(ok(HMAC).oauth).toEqual({
       provider: 'hmac',
       providerName: 'hmac',
@@ -143,8 +142,14 @@ describe('OAuth', () => {
       audiences: ['http://127.0.0.1:8080/mcp', 'http://127.0.0.1:8080/sse'],
       secret: SECRET,
       clockToleranceSec: 30,
+      jwksCooldownMs: 30_000,
       requiredScopes: [],
+      writeScope: undefined,
     });
+    expect(ok({ ...HMAC, OIDC_JWKS_COOLDOWN: '1' }).oauth?.jwksCooldownMs).toBe(1_000);
+    expect(ok({ ...HMAC, OIDC_JWKS_COOLDOWN: '0' }).oauth?.jwksCooldownMs).toBe(0);
+    expectOneLineNaming({ ...HMAC, OIDC_JWKS_COOLDOWN: '3601' }, 'OIDC_JWKS_COOLDOWN');
+    expectOneLineNaming({ ...HMAC, OIDC_JWKS_COOLDOWN: '1.5' }, 'OIDC_JWKS_COOLDOWN');
     expect(ok({ ...HMAC, OIDC_ISSUER: 'https://issuer.example/' }).oauth?.issuer).toBe('https://issuer.example');
   });
 
@@ -317,24 +322,22 @@ describe('bad values: one line naming the variable', () => {
   });
 });
 
-describe('redactedConfig with OAuth', () => {
-  it('hides JWT_SECRET (and the Trino password) and keeps the rest', () => {
+describe('the start-up log with OAuth', () => {
+  it('hides JWT_SECRET (and the Trino password) and keeps the rest in clear', () => {
     const secret = 'hmac-s3cr3t-that-is-long-enough-for-hs256';
     const config = ok({ ...HMAC, JWT_SECRET: secret, TRINO_PASSWORD: 'pw-s3cr3t', OAUTH_REQUIRED_SCOPES: 'trino:read' });
-    const redacted = redactedConfig(config);
-    const text = JSON.stringify(redacted);
+    const line = startupLogLine(config);
+    const text = JSON.stringify(line);
     expect(text).not.toContain(secret);
     expect(text).not.toContain('pw-s3cr3t');
-    const oauth = redacted['oauth'] as Record<string, unknown>;
-    expect(oauth['secret']).toBe('[redacted]');
-    expect(oauth).toMatchObject({ provider: 'hmac', requiredScopes: ['trino:read'], audiences: config.oauth!.audiences });
-    expect(redacted['http']).toEqual(config.http);
-    // The original is untouched.
+    expect(line.config.oauth.secret).toBe('[redacted]');
+    expect(line.config.oauth).toMatchObject({ provider: 'hmac', requiredScopes: ['trino:read'], audiences: config.oauth!.audiences });
+    expect(line.config.http).toEqual(JSON.parse(JSON.stringify(config.http)));
     expect(config.oauth?.secret).toBe(secret);
   });
 
-  it('OIDC has no secret to hide; without OAuth there is no oauth section', () => {
-    expect((redactedConfig(ok(OIDC))['oauth'] as Record<string, unknown>)['secret']).toBeUndefined();
-    expect(redactedConfig(ok(HTTP))['oauth']).toBeUndefined();
+  it('OIDC has no secret to show; without OAuth there is no oauth section', () => {
+    expect(startupLogLine(ok(OIDC)).config.oauth.secret).toBeUndefined();
+    expect(startupLogLine(ok(HTTP)).config.oauth).toBeUndefined();
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactedConfig } from '../../src/app/config.ts';
-import { errors, ok } from './support/config.ts';
+import { errors, ok, startupLogLine } from './support/config.ts';
 
 
 describe('loadConfig defaults', () => {
@@ -233,21 +232,21 @@ describe('loadConfig OAUTH_WRITE_SCOPE', () => {
   });
 });
 
-describe('redactedConfig', () => {
-  it('replaces the password and keeps everything else', () => {
-    const config = ok({ TRINO_PASSWORD: 's3cr3t-pw', TRINO_USER: 'svc' });
-    const redacted = redactedConfig(config);
-    expect(JSON.stringify(redacted)).not.toContain('s3cr3t-pw');
-    expect((redacted['trino'] as { password?: string }).password).toBe('[redacted]');
-    expect((redacted['trino'] as { user?: string }).user).toBe('svc');
-    expect(redacted['maxRows']).toBe(config.maxRows);
-    // The original is untouched.
+describe('the start-up log of the configuration (StderrLogger is the one place that redacts)', () => {
+  it('hides the password, keeps every other setting in clear, allowPassthrough included', () => {
+    const config = ok({ TRINO_PASSWORD: 's3cr3t-pw', TRINO_USER: 'svc', TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: 'true' });
+    const line = startupLogLine(config);
+    expect(JSON.stringify(line)).not.toContain('s3cr3t-pw');
+    expect(line.config.trino.password).toBe('[redacted]');
+    expect(line.config.trino.user).toBe('svc');
+    expect(line.config.allowPassthrough).toBe(true);
+    expect(line.config.maxRows).toBe(config.maxRows);
+    // The configuration itself is untouched.
     expect(config.trino.password).toBe('s3cr3t-pw');
   });
 
   it('leaves an absent password absent', () => {
-    const redacted = redactedConfig(ok({}));
-    expect((redacted['trino'] as { password?: string }).password).toBeUndefined();
+    expect(startupLogLine(ok({})).config.trino.password).toBeUndefined();
   });
 });
 

@@ -3,20 +3,16 @@ import { Client } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport, type CallToolResult } from '@modelcontextprotocol/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { outputSchemas, TrinoMcpServer, type McpSettings } from '../../src/adapters/mcp/trino-mcp-server.ts';
+import { Inflight } from '../../src/adapters/lifecycle/inflight.ts';
+import { outputSchemas } from '../../src/adapters/mcp/schemas.ts';
+import { TrinoMcpServer, type McpSettings } from '../../src/adapters/mcp/trino-mcp-server.ts';
+import { Access } from '../../src/domain/access.ts';
 import type { Principal } from '../../src/domain/model.ts';
-import {
-  DescribeTable,
-  ExecuteQuery,
-  ExecuteStatement,
-  ExplainQuery,
-  ListCatalogs,
-  ListSchemas,
-  ListTables,
-  type QuerySettings,
-} from '../../src/domain/use-cases.ts';
+import type { ObjectRef } from '../../src/domain/policy.ts';
 import type { QueryEngine } from '../../src/ports/query-engine.ts';
-import type { ObjectRef } from '../../src/ports/query-policy.ts';
+import type { QuerySettings } from '../../src/use-cases/call.ts';
+import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../src/use-cases/catalog.ts';
+import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
@@ -24,7 +20,8 @@ import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 const TOOLS = ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
 const principal: Principal = { subject: 'alice@example.com', scopes: [], via: 'test' };
 const settings: QuerySettings = { maxRows: 3, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
-const mcpSettings: McpSettings = { ...settings, allowWrites: false, name: 'trino-mcp', version: '0.0.0-test' };
+const mcpSettings: McpSettings = { maxRows: settings.maxRows, timeoutMs: settings.timeoutMs, name: 'trino-mcp', version: '0.0.0-test' };
+const WRITE_SCOPE = 'trino:write';
 
 /** An engine whose every query fails with a non-domain error, as a bug would. */
 const explodingEngine: QueryEngine = {
@@ -44,30 +41,44 @@ interface Harness {
 
 interface StartOptions {
   brokenCatalogs?: boolean;
-  /** McpSettings.allowWrites (TRINO_ALLOW_WRITE_QUERIES); false unless told. */
+  /** Access: TRINO_ALLOW_WRITE_QUERIES; false unless told. */
   allowWrites?: boolean;
-  /** The third argument of create(); omitted unless told. */
+  /** With OAUTH_WRITE_SCOPE set: whether the caller's token holds it; no write scope at all unless told. */
   writeTools?: boolean;
   visible?: (object: ObjectRef) => boolean;
+}
+
+/** The MCP edge over the fake engine and policy, built as the container builds it. */
+function serversFor(engine: InMemoryQueryEngine, policy: FakeQueryPolicy, log: CapturingLogger, options: StartOptions = {}): TrinoMcpServer {
+  const access = new Access({
+    allowWrites: options.allowWrites ?? false,
+    requiredScopes: [],
+    writeScope: options.writeTools === undefined ? undefined : WRITE_SCOPE,
+  });
+  return new TrinoMcpServer(
+    mcpSettings,
+    access,
+    {
+      listCatalogs: new ListCatalogs(options.brokenCatalogs ? explodingEngine : engine, settings, policy),
+      listSchemas: new ListSchemas(engine, settings, policy),
+      listTables: new ListTables(engine, settings, policy),
+      describeTable: new DescribeTable(engine, settings, policy),
+      executeQuery: new ExecuteQuery(engine, settings, policy),
+      executeStatement: new ExecuteStatement(engine, settings, policy),
+      explainQuery: new ExplainQuery(engine, settings, policy),
+    },
+    new Inflight(),
+    log,
+  );
 }
 
 async function start(options: StartOptions = {}): Promise<Harness> {
   const engine = new InMemoryQueryEngine();
   const policy = new FakeQueryPolicy({ deny: ['DELETE FROM t'], ...(options.visible ? { visible: options.visible } : {}) });
   const log = new CapturingLogger();
-  const servers = new TrinoMcpServer(
-    { ...mcpSettings, allowWrites: options.allowWrites ?? false },
-    log,
-    new ListCatalogs(options.brokenCatalogs ? explodingEngine : engine, settings, policy),
-    new ListSchemas(engine, settings, policy),
-    new ListTables(engine, settings, policy),
-    new DescribeTable(engine, settings, policy),
-    new ExecuteQuery(engine, settings, policy),
-    new ExecuteStatement(engine, settings, policy),
-    new ExplainQuery(engine, settings, policy),
-  );
-  const server =
-    options.writeTools === undefined ? servers.create(() => principal) : servers.create(() => principal, undefined, { writeTools: options.writeTools });
+  const servers = serversFor(engine, policy, log, options);
+  const caller = options.writeTools ? { ...principal, scopes: [WRITE_SCOPE] } : principal;
+  const server = servers.create({ principal: caller });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'unit-test', version: '1.0.0' });
@@ -118,10 +129,11 @@ describe('TrinoMcpServer over MCP', () => {
     }
   });
 
-  it.each(TOOLS)('keeps the input and output schema of %s stable', async (name) => {
+  it.each(TOOLS)('keeps the public surface of %s stable: title, description, annotations, schemas', async (name) => {
     const { tools } = await h.client.listTools();
     const tool = tools.find((t) => t.name === name)!;
-    expect({ inputSchema: tool.inputSchema, outputSchema: tool.outputSchema }).toMatchSnapshot();
+    const { title, description, annotations, inputSchema, outputSchema } = tool;
+    expect({ title, description, annotations, inputSchema, outputSchema }).toMatchSnapshot();
   });
 
   it('states the row cap and the timeout in the execute_query description', async () => {
@@ -176,8 +188,8 @@ describe('TrinoMcpServer over MCP', () => {
   it('execute_query asks the policy in read mode', async () => {
     h.engine.define('SELECT 1', { columns: columnsOf(['x']), rows: [['1']] });
     await h.call('execute_query', { sql: 'SELECT 1;' });
-    expect(h.policy.calls).toEqual([{ sql: 'SELECT 1;', mode: 'read' }]);
-    expect(h.policy.contexts[0]!.principal).toEqual(principal);
+    expect(h.policy.calls).toEqual([{ sql: 'SELECT 1', mode: 'read' }]);
+    expect(h.policy.principals).toEqual([principal]);
   });
 
   it('has no execute_statement: calling it runs nothing', async () => {
@@ -325,7 +337,8 @@ describe('TrinoMcpServer with writes enabled (TRINO_ALLOW_WRITE_QUERIES)', () =>
     const statement = tools.find((t) => t.name === 'execute_statement')!;
     expect(statement.inputSchema).toEqual(query.inputSchema);
     expect(statement.outputSchema).toEqual(query.outputSchema);
-    expect({ inputSchema: statement.inputSchema, outputSchema: statement.outputSchema }).toMatchSnapshot();
+    const { title, description, annotations, inputSchema, outputSchema } = statement;
+    expect({ title, description, annotations, inputSchema, outputSchema }).toMatchSnapshot();
   });
 
   it('keeps the schemas of the read-only tools as they are without writes', async () => {
@@ -362,8 +375,8 @@ describe('TrinoMcpServer with writes enabled (TRINO_ALLOW_WRITE_QUERIES)', () =>
       truncated: false,
       queryId: 'fake_1',
     });
-    expect(h.policy.calls).toEqual([{ sql: 'INSERT INTO t VALUES (1);', mode: 'write' }]);
-    expect(h.policy.contexts[0]!.principal).toEqual(principal);
+    expect(h.policy.calls).toEqual([{ sql: 'INSERT INTO t VALUES (1)', mode: 'write' }]);
+    expect(h.policy.principals).toEqual([principal]);
     expect(h.engine.statements).toEqual(['INSERT INTO t VALUES (1)']);
     expect(h.log.withMessage('tool call').map((e) => e.fields)).toEqual([
       expect.objectContaining({ tool: 'execute_statement', user: principal.subject, outcome: 'ok', rows: 1, queryId: 'fake_1' }),
@@ -398,8 +411,8 @@ describe('TrinoMcpServer with writes enabled (TRINO_ALLOW_WRITE_QUERIES)', () =>
   });
 });
 
-describe('TrinoMcpServer.create writeTools option', () => {
-  it('hides execute_statement with { writeTools: false } even when writes are allowed', async () => {
+describe('TrinoMcpServer.create offers what the caller may call (Access, OAUTH_WRITE_SCOPE)', () => {
+  it('hides execute_statement from a caller without the write scope even when writes are allowed', async () => {
     const h = await start({ allowWrites: true, writeTools: false });
     try {
       const { tools } = await h.client.listTools();
@@ -419,7 +432,7 @@ describe('TrinoMcpServer.create writeTools option', () => {
     }
   });
 
-  it('offers execute_statement with { writeTools: true } when writes are allowed', async () => {
+  it('offers execute_statement to a caller with the write scope when writes are allowed', async () => {
     const h = await start({ allowWrites: true, writeTools: true });
     try {
       expect((await h.client.listTools()).tools.map((t) => t.name)).toContain('execute_statement');
@@ -428,7 +441,7 @@ describe('TrinoMcpServer.create writeTools option', () => {
     }
   });
 
-  it('cannot offer execute_statement with { writeTools: true } when writes are disabled', async () => {
+  it('cannot offer execute_statement to a caller with the write scope when writes are disabled', async () => {
     const h = await start({ allowWrites: false, writeTools: true });
     try {
       expect((await h.client.listTools()).tools.map((t) => t.name).sort()).toEqual(TOOLS);
@@ -497,18 +510,7 @@ describe('TrinoMcpServer with a v1 SDK client', () => {
   it('receives a tool error as an isError result, not a protocol error', async () => {
     const engine = new InMemoryQueryEngine();
     const policy = new FakeQueryPolicy({ deny: ['DELETE FROM t'] });
-    const servers = new TrinoMcpServer(
-      mcpSettings,
-      new CapturingLogger(),
-      new ListCatalogs(engine, settings, policy),
-      new ListSchemas(engine, settings, policy),
-      new ListTables(engine, settings, policy),
-      new DescribeTable(engine, settings, policy),
-      new ExecuteQuery(engine, settings, policy),
-      new ExecuteStatement(engine, settings, policy),
-      new ExplainQuery(engine, settings, policy),
-    );
-    const server = servers.create(() => principal);
+    const server = serversFor(engine, policy, new CapturingLogger()).create({ principal });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
     const client = new V1Client({ name: 'v1-client', version: '1.0.0' });
@@ -530,9 +532,10 @@ describe('error results fit every tool outputSchema', () => {
   // errors; an error detail missing from a schema would turn into a protocol error.
   it.each(Object.keys(outputSchemas))('%s accepts an error with every detail', (tool) => {
     const schema = outputSchemas[tool as keyof typeof outputSchemas];
-    const error = { code: 'QUERY_INVALID', message: 'm', errorName: 'TABLE_NOT_FOUND', queryId: 'q', rule: 'R', retryable: false, ref: 'abc' };
+    const error = { code: 'QUERY_INVALID', message: 'm', errorName: 'TABLE_NOT_FOUND', queryId: 'q', rule: 'ALLOWLIST', retryable: false, ref: 'abc' };
     expect(schema.safeParse(error).success).toBe(true);
     expect(schema.safeParse({ ...error, code: 'NOPE' }).success).toBe(false);
+    expect(schema.safeParse({ ...error, rule: 'NOPE' }).success).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isBlank, stripTrailingSemicolon, tokenize, type Token } from '../../src/domain/sql-lexer.ts';
+import { tokenize, type Token } from '../../src/domain/sql-lexer.ts';
 import { expectDomainError, thrownBy } from './support/domain-error.ts';
 
 /** `kind:value` per token, for compact assertions. */
@@ -113,46 +113,5 @@ describe('tokenize', () => {
 
   it('accepts an unterminated -- comment (it ends at the end of input)', () => {
     expect(kinds('SELECT 1 --')).toEqual(['word:SELECT', 'number:1']);
-  });
-});
-
-describe('isBlank', () => {
-  it('is true for whitespace and comments only', () => {
-    expect(isBlank('')).toBe(true);
-    expect(isBlank(' \n\t\u00a0')).toBe(true);
-    expect(isBlank('-- x\n/* y */')).toBe(true);
-    expect(isBlank('/* y */ ;')).toBe(false);
-    expect(isBlank('SELECT 1')).toBe(false);
-  });
-});
-
-describe('stripTrailingSemicolon', () => {
-  it.each([
-    ['SELECT 1;', 'SELECT 1'],
-    ['  SELECT 1 ;  ', 'SELECT 1'],
-    ['SELECT 1', 'SELECT 1'],
-    ['SELECT 1;;', 'SELECT 1;'],
-    ['SELECT 1; -- x', 'SELECT 1 -- x'],
-    ['SELECT 1 /* c */;', 'SELECT 1 /* c */'],
-    ['SELECT 1; /* c */', 'SELECT 1 /* c */'],
-    ['-- lead\nSELECT 1;', '-- lead\nSELECT 1'],
-    ["SELECT ';'", "SELECT ';'"],
-    ['SELECT "x;"', 'SELECT "x;"'],
-    ['SELECT 1 -- ;', 'SELECT 1 -- ;'],
-  ])('%j → %j', (input, expected) => {
-    expect(stripTrailingSemicolon(input)).toBe(expected);
-  });
-
-  it('leaves the text before the semicolon untouched', () => {
-    const sql = "SELECT  'a;b' ,\n  \"c;\" -- note\n;";
-    expect(stripTrailingSemicolon(sql)).toBe("SELECT  'a;b' ,\n  \"c;\" -- note");
-  });
-
-  it('rejects an unterminated comment with POLICY_DENIED rule LEXICAL', () => {
-    expectDomainError(
-      thrownBy(() => stripTrailingSemicolon('SELECT 1; /* x')),
-      'POLICY_DENIED',
-      { rule: 'LEXICAL' },
-    );
   });
 });

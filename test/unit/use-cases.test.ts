@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
 import type { Column, Principal } from '../../src/domain/model.ts';
-import {
-  DescribeTable,
-  ExecuteQuery,
-  ExecuteStatement,
-  ExplainQuery,
-  ListCatalogs,
-  ListSchemas,
-  ListTables,
-  readCapped,
-  type QuerySettings,
-} from '../../src/domain/use-cases.ts';
-import type { QueryEngine } from '../../src/ports/query-engine.ts';
+import type { QueryEngine, QueryEvent } from '../../src/ports/query-engine.ts';
+import { Call, readCapped, type QuerySettings } from '../../src/use-cases/call.ts';
+import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../src/use-cases/catalog.ts';
+import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { expectDomainError, rejectionOf } from './support/domain-error.ts';
@@ -25,7 +17,7 @@ const numbers = (count: number) => Array.from({ length: count }, (_, i) => [i + 
 
 describe('readCapped', () => {
   const read = (engine: InMemoryQueryEngine, sql: string, maxRows: number, timeoutMs = 5_000, signal = noSignal()) =>
-    readCapped(engine, { sql, principal }, signal, { maxRows, timeoutMs });
+    readCapped(engine, sql, new Call(principal, signal, timeoutMs), { maxRows, defaults: {} });
 
   it.each([
     // rows, batchSize, cap, expected rows, truncated
@@ -92,7 +84,7 @@ describe('readCapped', () => {
       },
     };
     const err = expectDomainError(
-      await rejectionOf(readCapped(engine, { sql: 'Q', principal }, noSignal(), { maxRows: 10, timeoutMs: 5_000 })),
+      await rejectionOf(readCapped(engine, 'Q', new Call(principal, noSignal(), 5_000), { maxRows: 10, defaults: {} })),
       'ENGINE_UNAVAILABLE',
       { retryable: true, queryId: 'q_42' },
     );
@@ -115,7 +107,7 @@ function statementSetup<U>(make: (engine: QueryEngine, policy: FakeQueryPolicy) 
   const order: string[] = [];
   const policy = new FakeQueryPolicy({
     deny,
-    onAuthorize: (sql, context) => order.push(`policy:${context.mode}:${sql}:engine-calls=${engine.calls.length}`),
+    onCheck: (statement, mode) => order.push(`policy:${mode}:${statement.text}:engine-calls=${engine.calls.length}`),
   });
   return { engine, policy, order, useCase: make(engine, policy) };
 }
@@ -123,7 +115,7 @@ function statementSetup<U>(make: (engine: QueryEngine, policy: FakeQueryPolicy) 
 describe('ExecuteQuery', () => {
   const setup = (deny: string[] = []) => statementSetup((e, p) => new ExecuteQuery(e, settings, p), deny);
 
-  it('asks the policy in read mode before the engine, with the SQL as written, the principal and the signal', async () => {
+  it('asks the policy in read mode before the engine, with the statement and the principal', async () => {
     const { engine, policy, order, useCase } = setup();
     engine.define('SELECT 1', { columns: cols, rows: [[1]] });
     const signal = noSignal();
@@ -131,9 +123,7 @@ describe('ExecuteQuery', () => {
     expect(result.rows).toEqual([[1]]);
     expect(order).toEqual(['policy:read:SELECT 1:engine-calls=0']);
     expect(policy.calls).toEqual([{ sql: 'SELECT 1', mode: 'read' }]);
-    expect(policy.contexts).toHaveLength(1);
-    expect(policy.contexts[0]!.principal).toBe(principal);
-    expect(policy.contexts[0]!.signal).toBe(signal);
+    expect(policy.principals).toEqual([principal]);
     expect(engine.calls).toEqual([{ sql: 'SELECT 1', principal, catalog: 'memory', schema: 'default' }]);
   });
 
@@ -149,7 +139,8 @@ describe('ExecuteQuery', () => {
     engine.define('SELECT 1', { columns: cols, rows: [[1]] }).define('SELECT 1 -- done', { columns: cols, rows: [[1]] });
     await useCase.execute({ sql: 'SELECT 1;' }, principal, noSignal());
     await useCase.execute({ sql: 'SELECT 1; -- done' }, principal, noSignal());
-    expect(policy.calls.map((c) => c.sql)).toEqual(['SELECT 1;', 'SELECT 1; -- done']);
+    // The statement is lexed once: the policy judges the same text the engine is sent.
+    expect(policy.calls.map((c) => c.sql)).toEqual(['SELECT 1', 'SELECT 1 -- done']);
     expect(engine.statements).toEqual(['SELECT 1', 'SELECT 1 -- done']);
   });
 
@@ -203,6 +194,49 @@ describe('ExecuteQuery', () => {
   });
 });
 
+describe('the allowlist analysis is a step of the call', () => {
+  /** An engine that records the signal of every run; the analysis answers a plan, the query hangs or answers. */
+  function recordingEngine(query: 'hang' | 'answer', analysis: 'hang' | 'answer' = 'answer') {
+    const runs: { sql: string; signal: AbortSignal }[] = [];
+    const engine: QueryEngine = {
+      async *run(request, signal): AsyncGenerator<QueryEvent> {
+        runs.push({ sql: request.sql, signal });
+        yield { kind: 'started', queryId: `q${runs.length}` };
+        yield { kind: 'columns', columns: cols };
+        const hang = request.sql.startsWith('EXPLAIN (TYPE IO') ? analysis === 'hang' : query === 'hang';
+        if (hang) {
+          await new Promise((_, reject) => signal.addEventListener('abort', () => reject(new DomainError('CANCELLED', 'cancelled')), { once: true }));
+        }
+        yield { kind: 'rows', rows: [[request.sql.startsWith('EXPLAIN') ? '{"inputTableColumnInfos":[]}' : 1]] };
+      },
+    };
+    return { engine, runs };
+  }
+
+  it('runs EXPLAIN IO of the statement, hands the plan to the policy, then runs the statement under the same signal', async () => {
+    const { engine, runs } = recordingEngine('answer');
+    const policy = new FakeQueryPolicy({ needsAnalysis: true });
+    await new ExecuteQuery(engine, settings, policy).execute({ sql: 'SELECT 1;' }, principal, noSignal());
+    expect(runs.map((r) => r.sql)).toEqual(['EXPLAIN (TYPE IO, FORMAT JSON) SELECT 1', 'SELECT 1']);
+    expect(policy.analyses).toEqual(['{"inputTableColumnInfos":[]}']);
+    // One signal, so one deadline: the analysis and the query share TRINO_QUERY_TIMEOUT.
+    expect(runs[0]!.signal).toBe(runs[1]!.signal);
+  });
+
+  it('a hanging analysis ends the call with TIMEOUT at the call deadline, and the statement never runs', async () => {
+    const { engine, runs } = recordingEngine('answer', 'hang');
+    const useCase = new ExecuteQuery(engine, { ...settings, timeoutMs: 50 }, new FakeQueryPolicy({ needsAnalysis: true }));
+    expectDomainError(await rejectionOf(useCase.execute({ sql: 'SELECT 1' }, principal, noSignal())), 'TIMEOUT');
+    expect(runs.map((r) => r.sql)).toEqual(['EXPLAIN (TYPE IO, FORMAT JSON) SELECT 1']);
+  });
+
+  it('explain_query analyses the explained statement, not the EXPLAIN around it', async () => {
+    const { engine, runs } = recordingEngine('answer');
+    await new ExplainQuery(engine, settings, new FakeQueryPolicy({ needsAnalysis: true })).execute({ sql: 'SELECT 1' }, principal, noSignal());
+    expect(runs.map((r) => r.sql)).toEqual(['EXPLAIN (TYPE IO, FORMAT JSON) SELECT 1', 'EXPLAIN (TYPE LOGICAL) SELECT 1']);
+  });
+});
+
 describe('ExplainQuery', () => {
   function setup(deny: string[] = []) {
     const engine = new InMemoryQueryEngine();
@@ -216,7 +250,7 @@ describe('ExplainQuery', () => {
     engine.define(statement, { columns: [{ name: 'Query Plan', type: 'varchar' }], rows: [['line 1'], ['line 2']] });
     const result = await useCase.execute({ sql: 'SELECT 1;', type }, principal, noSignal());
     expect(policy.calls).toEqual([{ sql: statement, mode: 'read' }]);
-    expect(policy.contexts[0]!.principal).toBe(principal);
+    expect(policy.principals).toEqual([principal]);
     expect(engine.statements).toEqual([statement]);
     expect(result).toEqual({ type, plan: 'line 1\nline 2' });
   });
@@ -368,16 +402,15 @@ describe('listings', () => {
 describe('ExecuteStatement', () => {
   const setup = (deny: string[] = []) => statementSetup((e, p) => new ExecuteStatement(e, settings, p), deny);
 
-  it('asks the policy in write mode before the engine, with the SQL as written, the principal and the signal', async () => {
+  it('asks the policy in write mode before the engine, with the statement and the principal', async () => {
     const { engine, policy, order, useCase } = setup();
     engine.define('INSERT INTO t VALUES (1)', { columns: [{ name: 'rows', type: 'bigint' }], rows: [[1]] });
     const signal = noSignal();
     const result = await useCase.execute({ sql: 'INSERT INTO t VALUES (1);' }, principal, signal);
     expect(result).toMatchObject({ columns: [{ name: 'rows', type: 'bigint' }], rows: [[1]], rowCount: 1, truncated: false });
-    expect(order).toEqual(['policy:write:INSERT INTO t VALUES (1);:engine-calls=0']);
-    expect(policy.calls).toEqual([{ sql: 'INSERT INTO t VALUES (1);', mode: 'write' }]);
-    expect(policy.contexts[0]!.principal).toBe(principal);
-    expect(policy.contexts[0]!.signal).toBe(signal);
+    expect(order).toEqual(['policy:write:INSERT INTO t VALUES (1):engine-calls=0']);
+    expect(policy.calls).toEqual([{ sql: 'INSERT INTO t VALUES (1)', mode: 'write' }]);
+    expect(policy.principals).toEqual([principal]);
     // One trailing semicolon is stripped; the session defaults apply, as for ExecuteQuery.
     expect(engine.calls).toEqual([{ sql: 'INSERT INTO t VALUES (1)', principal, catalog: 'memory', schema: 'default' }]);
   });

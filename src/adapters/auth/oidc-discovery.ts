@@ -1,6 +1,17 @@
 /** The identity provider's metadata (OIDC discovery or RFC 8414), as published. */
 export type ProviderMetadata = Record<string, unknown> & { issuer: string; jwks_uri?: string };
 
+/** Why discovery failed: the provider answered for another issuer, or no well-known URL answered. */
+export class DiscoveryError extends Error {
+  override readonly name = 'DiscoveryError';
+  constructor(
+    readonly code: 'issuer_mismatch' | 'no_metadata',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 async function fetchJson(url: string, timeoutMs: number): Promise<ProviderMetadata | undefined> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
   if (!res.ok) return undefined;
@@ -9,8 +20,8 @@ async function fetchJson(url: string, timeoutMs: number): Promise<ProviderMetada
 
 /**
  * Fetches the provider's metadata: OIDC discovery first, then RFC 8414 (both with the
- * path-appended and the path-inserted form for issuers with a path). Throws when none
- * answers or the document names another issuer.
+ * path-appended and the path-inserted form for issuers with a path). Throws a
+ * DiscoveryError when none answers or a document names another issuer.
  */
 export async function discoverProvider(issuer: string, timeoutMs = 10_000): Promise<ProviderMetadata> {
   const base = new URL(issuer);
@@ -22,20 +33,21 @@ export async function discoverProvider(issuer: string, timeoutMs = 10_000): Prom
   ];
   const failures: string[] = [];
   for (const url of candidates) {
+    let doc: ProviderMetadata | undefined;
     try {
-      const doc = await fetchJson(url, timeoutMs);
-      if (!doc) {
-        failures.push(`${url}: not found`);
-        continue;
-      }
-      if (String(doc.issuer).replace(/\/$/, '') !== issuer.replace(/\/$/, '')) {
-        throw new Error(`${url} names issuer ${String(doc.issuer)}, expected ${issuer}`);
-      }
-      return doc;
+      doc = await fetchJson(url, timeoutMs);
     } catch (err) {
-      if (err instanceof Error && err.message.includes('names issuer')) throw err;
       failures.push(`${url}: ${(err as Error).message}`);
+      continue;
     }
+    if (!doc) {
+      failures.push(`${url}: not found`);
+      continue;
+    }
+    if (String(doc.issuer).replace(/\/$/, '') !== issuer.replace(/\/$/, '')) {
+      throw new DiscoveryError('issuer_mismatch', `${url} names issuer ${String(doc.issuer)}, expected ${issuer}`);
+    }
+    return doc;
   }
-  throw new Error(`no provider metadata for ${issuer} (${failures.join('; ')})`);
+  throw new DiscoveryError('no_metadata', `no provider metadata for ${issuer} (${failures.join('; ')})`);
 }

@@ -12,6 +12,15 @@ export interface BearerAuthSettings {
   readonly log: Logger;
 }
 
+/** Every way a request can fail authentication at the HTTP edge; `answer` maps each exactly once. */
+export type AuthFailure =
+  | { readonly kind: 'token_in_url' }
+  | { readonly kind: 'no_token' }
+  | { readonly kind: 'malformed_header' }
+  | { readonly kind: 'invalid_token'; readonly description: string }
+  | { readonly kind: 'provider_unavailable' }
+  | { readonly kind: 'insufficient_scope'; readonly scopes: readonly string[]; readonly description: string };
+
 const RETRY_AFTER_SECONDS = 30;
 
 /** A quoted-string for an auth-param (RFC 9110 §5.6.4): backslash-escape `"` and `\`. */
@@ -28,50 +37,60 @@ function challenge(params: Record<string, string | undefined>): string {
 
 /**
  * Answers an authentication failure per RFC 6750 §3 and OAuth 2.1 §5.3: the status, a
- * `WWW-Authenticate: Bearer` challenge naming the resource metadata (RFC 9728 §5.1),
- * `Cache-Control: no-store`, and a small JSON body.
+ * `WWW-Authenticate: Bearer` challenge naming the resource metadata (RFC 9728 §5.1) and
+ * the scopes needed, `Cache-Control: no-store`, and a small JSON body. An identity
+ * provider that cannot be reached is a 503 with Retry-After: not the caller's fault.
  */
-function reject(
-  ctx: Context,
-  status: 400 | 401 | 403,
-  settings: BearerAuthSettings,
-  error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined,
-  description: string,
-): void {
-  const scope = settings.requiredScopes.join(' ') || undefined;
-  ctx.status = status;
+export function answer(ctx: Context, failure: AuthFailure, requiredScopes: readonly string[], resourceMetadataUrl: string): void {
   ctx.set('Cache-Control', 'no-store');
-  ctx.set(
-    'WWW-Authenticate',
-    challenge({
-      ...(error ? { error, error_description: description } : {}),
-      ...(scope ? { scope } : {}),
-      resource_metadata: settings.resourceMetadataUrl(ctx),
-    }),
-  );
-  ctx.body = error ? { error, error_description: description } : { error: 'unauthorized', error_description: description };
+  const refuse = (status: 400 | 401 | 403, error: string | undefined, description: string, scopes = requiredScopes) => {
+    ctx.status = status;
+    ctx.set(
+      'WWW-Authenticate',
+      challenge({
+        ...(error ? { error, error_description: description } : {}),
+        scope: scopes.join(' ') || undefined,
+        resource_metadata: resourceMetadataUrl,
+      }),
+    );
+    ctx.body = { error: error ?? 'unauthorized', error_description: description };
+  };
+  switch (failure.kind) {
+    case 'token_in_url':
+      return refuse(400, 'invalid_request', 'Send the access token in the Authorization header, not in the URL.');
+    case 'no_token':
+      return refuse(401, undefined, 'This server requires a bearer token.');
+    case 'malformed_header':
+      return refuse(400, 'invalid_request', 'The Authorization header must be "Bearer <token>".');
+    case 'invalid_token':
+      return refuse(401, 'invalid_token', failure.description);
+    case 'insufficient_scope':
+      return refuse(403, 'insufficient_scope', failure.description, failure.scopes);
+    case 'provider_unavailable':
+      ctx.status = 503;
+      ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached; retry later.' };
+      return;
+    default: {
+      const unreachable: never = failure;
+      return unreachable;
+    }
+  }
 }
 
-/** 503 with Retry-After: the identity provider is down, which is not the caller's fault (not a 401). */
-export function providerUnavailable(ctx: Context): void {
-  ctx.status = 503;
-  ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached; retry later.' };
-}
-
-/**
- * 403 insufficient_scope for a request that authenticated but asks for more than its
- * token grants (MCP 2025-11-25 scope challenge): `scope` lists every scope needed.
- */
-export function insufficientScope(ctx: Context, scopes: readonly string[], resourceMetadataUrl: string, description: string): void {
-  ctx.status = 403;
-  ctx.set('Cache-Control', 'no-store');
-  ctx.set(
-    'WWW-Authenticate',
-    challenge({ error: 'insufficient_scope', error_description: description, scope: scopes.join(' '), resource_metadata: resourceMetadataUrl }),
-  );
-  ctx.body = { error: 'insufficient_scope', error_description: description };
+/** Why the verifier refused, as an AuthFailure: one exhaustive mapping of TokenVerificationError codes. */
+function verificationFailure(err: unknown): AuthFailure {
+  if (!(err instanceof TokenVerificationError)) return { kind: 'invalid_token', description: 'The token is invalid.' };
+  switch (err.code) {
+    case 'invalid_token':
+      return { kind: 'invalid_token', description: err.message };
+    case 'provider_unavailable':
+      return { kind: 'provider_unavailable' };
+    default: {
+      const unreachable: never = err.code;
+      return unreachable;
+    }
+  }
 }
 
 /**
@@ -80,41 +99,36 @@ export function insufficientScope(ctx: Context, scopes: readonly string[], resou
  * Principal is in `ctx.state.principal`.
  */
 export function bearerAuth(settings: BearerAuthSettings) {
+  const fail = (ctx: Context, failure: AuthFailure) => answer(ctx, failure, settings.requiredScopes, settings.resourceMetadataUrl(ctx));
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (ctx.URL.searchParams.has('access_token')) {
-      reject(ctx, 400, settings, 'invalid_request', 'Send the access token in the Authorization header, not in the URL.');
-      return;
-    }
+    if (ctx.URL.searchParams.has('access_token')) return fail(ctx, { kind: 'token_in_url' });
     const header = ctx.get('Authorization');
-    if (!header) {
-      reject(ctx, 401, settings, undefined, 'This server requires a bearer token.');
-      return;
-    }
+    if (!header) return fail(ctx, { kind: 'no_token' });
     const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-    if (!match) {
-      reject(ctx, 400, settings, 'invalid_request', 'The Authorization header must be "Bearer <token>".');
-      return;
-    }
+    if (!match) return fail(ctx, { kind: 'malformed_header' });
     let principal: Principal;
     try {
       principal = await settings.verifier.verify(match[1]!);
     } catch (err) {
-      if (err instanceof TokenVerificationError && err.code === 'provider_unavailable') {
-        settings.log.warn('identity provider unavailable', { error: err.message, cause: String((err.cause as Error)?.message ?? '') });
-        providerUnavailable(ctx);
-        return;
+      const failure = verificationFailure(err);
+      if (failure.kind === 'provider_unavailable') {
+        const cause = (err as Error).cause as Error | undefined;
+        settings.log.warn('identity provider unavailable', { error: (err as Error).message, cause: String(cause?.message ?? '') });
+      } else {
+        settings.log.info('token rejected', { reason: failure.kind === 'invalid_token' ? failure.description : failure.kind, path: ctx.path });
       }
-      const description = err instanceof TokenVerificationError ? err.message : 'The token is invalid.';
-      settings.log.info('token rejected', { reason: description, path: ctx.path });
-      reject(ctx, 401, settings, 'invalid_token', description);
-      return;
+      return fail(ctx, failure);
     }
     const missing = settings.requiredScopes.filter((s) => !principal.scopes.includes(s));
     if (missing.length > 0) {
-      reject(ctx, 403, settings, 'insufficient_scope', `The token lacks the scope(s): ${missing.join(' ')}.`);
-      return;
+      return fail(ctx, { kind: 'insufficient_scope', scopes: settings.requiredScopes, description: `The token lacks the scope(s): ${missing.join(' ')}.` });
     }
     ctx.state['principal'] = principal;
     await next();
   };
+}
+
+/** The caller bearerAuth (or the anonymous stand-in without OAuth) put on this request. */
+export function principalOf(ctx: Context): Principal {
+  return ctx.state['principal'] as Principal;
 }

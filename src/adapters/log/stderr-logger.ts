@@ -1,6 +1,11 @@
 import type { Logger } from '../../ports/logger.ts';
 
-const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|credential/i;
+/**
+ * Keys whose values are never logged, at any depth: the one place redaction happens (the
+ * start-up log of the configuration relies on it for TRINO_PASSWORD and JWT_SECRET).
+ * Whole words, so that a setting such as `allowPassthrough` is still shown.
+ */
+const SECRET_KEYS = /^pass$|password|passwd|secret|token|authorization|cookie|credential/i;
 
 const MAX_DEPTH = 6;
 

@@ -1,7 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { isDomainError, type DomainError, type ErrorCode } from '../../domain/errors.ts';
+import { isDomainError, type DomainError, type ErrorCode, type PolicyRule } from '../../domain/errors.ts';
 import type { Logger } from '../../ports/logger.ts';
+
+/** What the model should do next after a refusal, per policy rule. */
+function policyHint(rule: PolicyRule): string {
+  switch (rule) {
+    case 'EMPTY':
+      return 'Send one SQL statement.';
+    case 'SINGLE_STATEMENT':
+      return 'Send each statement in a call of its own.';
+    case 'LEXICAL':
+      return 'Close the string, quoted identifier or comment, then call again.';
+    case 'EXPLAIN_OPTIONS':
+      return 'Use explain_query with its `type` argument instead of EXPLAIN options.';
+    case 'READ_ONLY':
+      return 'Do not retry this statement; rephrase it as a read (SELECT, SHOW, DESCRIBE, EXPLAIN).';
+    case 'PASSTHROUGH':
+      return 'Query the tables with Trino SQL directly instead of a pass-through table function.';
+    case 'WRITES_DISABLED':
+      return 'Do not retry: this server (or your token) may not write. Tell the user what the change would be instead.';
+    case 'ALLOWLIST':
+      return 'Do not retry with other outside names; use list_catalogs, list_schemas and list_tables to see what this server may touch.';
+    case 'IMPERSONATION':
+      return 'Retrying will not help: the user must sign in with an account whose token carries the claim this server runs queries as.';
+    default: {
+      const unreachable: never = rule;
+      return unreachable;
+    }
+  }
+}
 
 /** What the model should do next, per error code. */
 function hint(err: DomainError): string {
@@ -10,7 +38,7 @@ function hint(err: DomainError): string {
     case 'QUERY_INVALID':
       return 'Fix the statement and call again; use get_table_schema to check names and types.';
     case 'POLICY_DENIED':
-      return 'Do not retry this statement; rephrase it as a read (SELECT, SHOW, DESCRIBE, EXPLAIN).';
+      return err.details.rule ? policyHint(err.details.rule) : 'Do not retry this call unchanged.';
     case 'INVALID_ARGUMENT':
       return 'Correct the arguments and call again.';
     case 'NOT_FOUND':

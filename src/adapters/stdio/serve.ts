@@ -8,7 +8,7 @@ import type { TrinoMcpServer } from '../mcp/trino-mcp-server.ts';
  * operator who launched the process is the only caller.
  */
 export function serveOverStdio(servers: TrinoMcpServer, principal: Principal, log: Logger): StdioServerHandle {
-  return serveStdio(() => servers.create(() => principal), {
+  return serveStdio(() => servers.create({ principal }), {
     onerror: (err) => log.warn('stdio transport error', { error: err.message }),
   });
 }

@@ -1,0 +1,86 @@
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import type { Access } from '../../domain/access.ts';
+import type { Principal } from '../../domain/model.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { TokenVerifier } from '../../ports/token-verifier.ts';
+import type { Inflight } from '../lifecycle/inflight.ts';
+import type { TrinoMcpServer } from '../mcp/trino-mcp-server.ts';
+import { bearerAuth } from './bearer-auth.ts';
+import { corsForAllowedOrigins, errorBoundary, hostAndOriginGuard, securityHeaders, trackInflight, type GuardSettings } from './guards.ts';
+import { legacySseRoutes } from './legacy-sse.ts';
+import { metadataPathFor, oauthRoutes, type ProviderMetadataCache } from './oauth-routes.ts';
+import { streamableEndpoint } from './streamable.ts';
+
+export interface HttpSettings extends GuardSettings {
+  readonly maxBodyBytes: number;
+  readonly version: string;
+}
+
+/** OAuth as a resource server: who verifies tokens, and what the metadata names. */
+export interface HttpAuth {
+  readonly verifier: TokenVerifier;
+  /** Issuer(s) listed as authorization_servers in the resource metadata. */
+  readonly authorizationServers: readonly string[];
+  /** The provider's own metadata, proxied for 2025-03-26 clients (undefined: 404). */
+  readonly providerMetadata?: ProviderMetadataCache | undefined;
+}
+
+const ANONYMOUS: Principal = { subject: 'anonymous', scopes: [], via: 'http' };
+
+/**
+ * The Koa application: guards, then streamable HTTP at /mcp (both protocol eras,
+ * stateless), the same at POST /sse, the 2024-11-05 SSE transport at GET /sse + POST
+ * /messages, RFC 9728 metadata, the provider's metadata proxied, and /status. No body
+ * parser sits in front of the MCP routes: the SDK answers malformed JSON (-32700), a
+ * wrong Content-Type (415) and an oversized body (413) itself.
+ */
+export function createHttpApp(deps: {
+  settings: HttpSettings;
+  servers: TrinoMcpServer;
+  access: Access;
+  auth?: HttpAuth | undefined;
+  log: Logger;
+  inflight: Inflight;
+}) {
+  const { settings, servers, access, auth, log, inflight } = deps;
+  const app = new Koa({ proxy: settings.trustProxy });
+  app.use(errorBoundary(log));
+  app.use(securityHeaders(settings.resourceUrl));
+  app.use(hostAndOriginGuard(settings));
+  app.use(corsForAllowedOrigins());
+  app.use(trackInflight(inflight));
+
+  const router = new Router();
+  router.get(['/status', '/healthz'], (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok', version: settings.version };
+  });
+  if (auth) oauthRoutes(router, { resourceUrl: settings.resourceUrl, ...auth }, access, log);
+
+  const origin = (ctx: Context) => (settings.trustProxy ? ctx.origin : new URL(settings.resourceUrl).origin);
+  const resourceMetadataUrl = (ctx: Context) =>
+    ctx.path === '/sse' || ctx.path === '/messages'
+      ? `${origin(ctx)}/.well-known/oauth-protected-resource/sse`
+      : `${origin(ctx)}${metadataPathFor(settings.resourceUrl)}`;
+  const authenticate = auth
+    ? bearerAuth({ verifier: auth.verifier, requiredScopes: access.scopesFor('read'), resourceMetadataUrl, log })
+    : async (ctx: Context, next: Next) => {
+        ctx.state['principal'] = ANONYMOUS;
+        await next();
+      };
+
+  const streamable = streamableEndpoint({
+    servers,
+    access,
+    settings: { maxBodyBytes: settings.maxBodyBytes, oauth: Boolean(auth), resourceMetadataUrl },
+    log,
+  });
+  router.all('/mcp', authenticate, streamable);
+  router.post('/sse', authenticate, streamable);
+  const sessions = legacySseRoutes(router, { servers, authenticate, streamable, maxBodyBytes: settings.maxBodyBytes });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return { app, sessions };
+}

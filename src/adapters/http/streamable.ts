@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
+import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
+import type { Context } from 'koa';
+import type { Access } from '../../domain/access.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { toolNamed } from '../mcp/tools.ts';
+import type { Caller, TrinoMcpServer } from '../mcp/trino-mcp-server.ts';
+import { answer, principalOf } from './bearer-auth.ts';
+import { requestAbort } from './guards.ts';
+
+export interface StreamableSettings {
+  readonly maxBodyBytes: number;
+  /** Whether OAuth is on: only then can a token lack a tool's scopes. */
+  readonly oauth: boolean;
+  readonly resourceMetadataUrl: (ctx: Context) => string;
+}
+
+interface RpcMessage {
+  readonly method?: unknown;
+  readonly id?: unknown;
+  readonly params?: unknown;
+}
+
+/** Reads a request body up to `limit` bytes, and a little past it (the SDK then answers 413 from the size). */
+async function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    chunks.push(chunk as Buffer);
+    if (size > limit) break;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The JSON-RPC messages of a body (one message or a batch); none when it is not JSON. */
+function jsonRpcMessages(body: Buffer): RpcMessage[] {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    return list.filter((m): m is RpcMessage => typeof m === 'object' && m !== null);
+  } catch {
+    return [];
+  }
+}
+
+const paramsOf = (m: RpcMessage) => (typeof m.params === 'object' && m.params !== null ? (m.params as Record<string, unknown>) : {});
+
+/** The request again, with a body already read: what toNodeHandler reads is the async iterator. */
+function replay(req: IncomingMessage, body: Buffer, auth: AuthInfo): NodeIncomingMessageLike {
+  return {
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    auth,
+    async *[Symbol.asyncIterator]() {
+      yield body;
+    },
+  };
+}
+
+/**
+ * Streamable HTTP (both protocol eras, one stateless server instance per request) at
+ * /mcp and POST /sse. Before the SDK sees a POST, its body is peeked at once for two
+ * things the SDK cannot do for a stateless server: the scope gate (a call to a tool the
+ * caller's token does not cover gets the 403 scope challenge that lets the client ask for
+ * more), and cancellation (see `calls`). The body is replayed unchanged, so the SDK still
+ * answers bad JSON (-32700), a wrong Content-Type (415) and an oversized body (413).
+ */
+export function streamableEndpoint(deps: { servers: TrinoMcpServer; access: Access; settings: StreamableSettings; log: Logger }) {
+  const { servers, access, settings, log } = deps;
+  // The caller of each request, found by the factory through the AuthInfo object the
+  // edge hands the SDK (which passes it through untouched).
+  const callers = new WeakMap<AuthInfo, Caller>();
+  const handler = createMcpHandler(
+    ({ authInfo }) => {
+      const caller = authInfo && callers.get(authInfo);
+      if (!caller) throw new Error('no caller for this request');
+      return servers.create(caller);
+    },
+    { maxRequestBodySize: settings.maxBodyBytes, onerror: (err) => log.warn('mcp handler error', { error: err.message }) },
+  );
+  const nodeHandler = toNodeHandler(handler, {
+    maxRequestBodySize: settings.maxBodyBytes,
+    onerror: (err) => log.error('mcp adapter error', { error: err.message }),
+  });
+
+  /**
+   * Tool calls in flight, by caller and JSON-RPC id. Over stateless HTTP a 2025-era
+   * client's `notifications/cancelled` arrives in a request of its own, at a server
+   * instance that never saw the call; this is how it finds the call to abort. It lives in
+   * this replica's memory: a cancel that reaches another replica finds nothing.
+   */
+  const calls = new Map<string, AbortController>();
+  // Keyed by the bearer token when there is one (two clients of one user hold different
+  // tokens, so one cannot cancel the other's call), else by the user.
+  const callKey = (ctx: Context, id: unknown) => {
+    const header = ctx.get('Authorization');
+    const who = header ? createHash('sha256').update(header).digest('base64url') : principalOf(ctx).subject;
+    return `${who}\u0000${JSON.stringify(id)}`;
+  };
+
+  /** The first tools/call beyond the caller's scopes, answered with a scope challenge; true when answered. */
+  const scopeGate = (ctx: Context, messages: readonly RpcMessage[]): boolean => {
+    if (!settings.oauth) return false;
+    const principal = principalOf(ctx);
+    for (const m of messages) {
+      if (m.method !== 'tools/call') continue;
+      const spec = toolNamed(paramsOf(m)['name']);
+      // A tool the server does not offer at all is the SDK's to answer (unknown tool).
+      if (!spec || !access.offered(spec.access) || access.allows(principal, spec.access)) continue;
+      const scopes = access.scopesFor(spec.access);
+      answer(ctx, { kind: 'insufficient_scope', scopes, description: `${spec.name} needs the scope(s) ${scopes.join(' ')}.` }, scopes, settings.resourceMetadataUrl(ctx));
+      return true;
+    }
+    return false;
+  };
+
+  return async (ctx: Context): Promise<void> => {
+    const principal = principalOf(ctx);
+    const controller = requestAbort(ctx);
+    const auth: AuthInfo = { token: ctx.get('Authorization').replace(/^Bearer +/i, ''), clientId: principal.subject, scopes: [...principal.scopes] };
+    callers.set(auth, { principal, signal: controller.signal });
+    let request: NodeIncomingMessageLike = Object.assign(ctx.req, { auth });
+    if (ctx.method === 'POST') {
+      const body = await readBody(ctx.req, settings.maxBodyBytes);
+      const messages = jsonRpcMessages(body);
+      if (scopeGate(ctx, messages)) return;
+      for (const m of messages) {
+        if (m.method === 'notifications/cancelled') calls.get(callKey(ctx, paramsOf(m)['requestId']))?.abort(new Error('cancelled by the client'));
+      }
+      const keys = messages.filter((m) => m.method === 'tools/call' && m.id !== undefined).map((m) => callKey(ctx, m.id));
+      for (const key of keys) calls.set(key, controller);
+      ctx.res.once('close', () => {
+        for (const key of keys) if (calls.get(key) === controller) calls.delete(key);
+      });
+      request = replay(ctx.req, body, auth);
+    }
+    ctx.respond = false;
+    await nodeHandler(request, ctx.res);
+  };
+}

@@ -1,0 +1,234 @@
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { ToolAccess } from '../../domain/access.ts';
+import { EXPLAIN_TYPES, type Principal } from '../../domain/model.ts';
+import type { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../use-cases/catalog.ts';
+import type { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../use-cases/statements.ts';
+import { renderList, renderTable } from './render.ts';
+import { catalogArg, outputSchemas, READ_ANNOTATIONS, schemaArg, sqlArg, WRITE_ANNOTATIONS } from './schemas.ts';
+
+/** The use-cases the tools run. */
+export interface UseCases {
+  readonly listCatalogs: ListCatalogs;
+  readonly listSchemas: ListSchemas;
+  readonly listTables: ListTables;
+  readonly describeTable: DescribeTable;
+  readonly executeQuery: ExecuteQuery;
+  readonly executeStatement: ExecuteStatement;
+  readonly explainQuery: ExplainQuery;
+}
+export const UseCases = Symbol.for('UseCases');
+
+/** What a tool's description and schema may depend on: the limits, and whether this caller may write. */
+export interface ToolEnv {
+  readonly maxRows: number;
+  readonly timeoutMs: number;
+  readonly canWrite: boolean;
+}
+
+/** A tool's answer, with what the audit log line records. */
+export interface ToolAnswer {
+  readonly result: CallToolResult;
+  readonly queryId?: string | undefined;
+  readonly rows?: number | undefined;
+}
+
+/** One tool, declared once: the MCP edge registers it, the HTTP edge gates its scopes, tools/list filters on `access`. */
+export interface ToolSpec<S extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly title: string;
+  /** Whether it reads or writes: decides who is offered it and which scopes it needs (Access). */
+  readonly access: ToolAccess;
+  readonly annotations: ToolAnnotations;
+  description(env: ToolEnv): string;
+  input(env: ToolEnv): S;
+  readonly output: z.ZodObject;
+  // Method syntax on purpose: it lets a ToolSpec of specific arguments stand in the table of all tools.
+  run(useCases: UseCases, args: z.infer<S>, principal: Principal, signal: AbortSignal, env: ToolEnv): Promise<ToolAnswer>;
+}
+
+function tool<S extends z.ZodObject>(spec: ToolSpec<S>): ToolSpec {
+  return spec;
+}
+
+function limitsText(env: ToolEnv): string {
+  return (
+    `At most ${env.maxRows} rows are returned (\`limit\` may lower this); when more exist, \`truncated\` is true and ` +
+    `the query is cancelled, so prefer aggregations and LIMIT. Statements running longer than ` +
+    `${Math.round(env.timeoutMs / 1000)} s are cancelled with TIMEOUT.`
+  );
+}
+
+const statementInput = (env: ToolEnv) =>
+  z.object({
+    sql: sqlArg,
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(`Return at most this many rows (values above ${env.maxRows} are lowered to ${env.maxRows}).`),
+  });
+
+function tabular(r: Awaited<ReturnType<ExecuteQuery['execute']>>, cap: number): ToolAnswer {
+  return {
+    result: {
+      content: [{ type: 'text', text: renderTable(r, cap) }],
+      structuredContent: {
+        columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
+        rows: r.rows.map((row) => [...row]),
+        rowCount: r.rowCount,
+        truncated: r.truncated,
+        ...(r.queryId ? { queryId: r.queryId } : {}),
+      },
+    },
+    queryId: r.queryId,
+    rows: r.rowCount,
+  };
+}
+
+/** Every tool of the server, in the order tools/list shows them. */
+export const TOOLS: readonly ToolSpec[] = [
+  tool({
+    name: 'list_catalogs',
+    title: 'List catalogs',
+    access: 'read',
+    annotations: READ_ANNOTATIONS,
+    description: () => 'Lists the Trino catalogs (data sources) this server can see. Start here.',
+    input: () => z.object({}),
+    output: outputSchemas.list_catalogs,
+    async run(u, _args, principal, signal) {
+      const r = await u.listCatalogs.execute(principal, signal);
+      return {
+        result: {
+          content: [{ type: 'text', text: renderList('Catalogs', r.names, r.truncated) }],
+          structuredContent: { catalogs: [...r.names], truncated: r.truncated },
+        },
+        rows: r.names.length,
+      };
+    },
+  }),
+  tool({
+    name: 'list_schemas',
+    title: 'List schemas',
+    access: 'read',
+    annotations: READ_ANNOTATIONS,
+    description: () => 'Lists the schemas of one catalog.',
+    input: () => z.object({ catalog: catalogArg.optional() }),
+    output: outputSchemas.list_schemas,
+    async run(u, args, principal, signal) {
+      const r = await u.listSchemas.execute(args, principal, signal);
+      return {
+        result: {
+          content: [{ type: 'text', text: renderList(`Schemas in ${r.catalog}`, r.names, r.truncated) }],
+          structuredContent: { catalog: r.catalog, schemas: [...r.names], truncated: r.truncated },
+        },
+        rows: r.names.length,
+      };
+    },
+  }),
+  tool({
+    name: 'list_tables',
+    title: 'List tables',
+    access: 'read',
+    annotations: READ_ANNOTATIONS,
+    description: () => 'Lists the tables and views of one schema.',
+    input: () => z.object({ catalog: catalogArg.optional(), schema: schemaArg.optional() }),
+    output: outputSchemas.list_tables,
+    async run(u, args, principal, signal) {
+      const r = await u.listTables.execute(args, principal, signal);
+      return {
+        result: {
+          content: [{ type: 'text', text: renderList(`Tables in ${r.catalog}.${r.schema}`, r.names, r.truncated) }],
+          structuredContent: { catalog: r.catalog, schema: r.schema, tables: [...r.names], truncated: r.truncated },
+        },
+        rows: r.names.length,
+      };
+    },
+  }),
+  tool({
+    name: 'get_table_schema',
+    title: 'Describe a table',
+    access: 'read',
+    annotations: READ_ANNOTATIONS,
+    description: () =>
+      'Returns the columns of a table in order, with their Trino types. `table` may be `table`, `schema.table` or ' +
+      '`catalog.schema.table`; quote a part that contains a dot with double quotes ("my.table"). Missing parts come ' +
+      'from `catalog`/`schema`, then from the server defaults.',
+    input: () =>
+      z.object({
+        table: z.string().min(1).describe('`table`, `schema.table` or `catalog.schema.table`.'),
+        catalog: catalogArg.optional(),
+        schema: schemaArg.optional(),
+      }),
+    output: outputSchemas.get_table_schema,
+    async run(u, args, principal, signal) {
+      const r = await u.describeTable.execute(args, principal, signal);
+      const text = [
+        `${r.catalog}.${r.schema}.${r.table}:`,
+        ...r.columns.map((c) => `${c.name}\t${c.type}${c.extra ? `\t${c.extra}` : ''}${c.comment ? `\t-- ${c.comment}` : ''}`),
+      ].join('\n');
+      return { result: { content: [{ type: 'text', text }], structuredContent: r }, rows: r.columns.length };
+    },
+  }),
+  tool({
+    name: 'execute_query',
+    title: 'Run a read-only SQL query',
+    access: 'read',
+    annotations: READ_ANNOTATIONS,
+    description: (env) =>
+      'Runs one read-only SQL statement on Trino: SELECT, WITH … SELECT, VALUES, TABLE, SHOW, DESCRIBE or ' +
+      'EXPLAIN. Anything that writes or changes session state is refused with POLICY_DENIED' +
+      (env.canWrite ? ' (use execute_statement for that). ' : '. ') +
+      'Use Trino SQL with fully qualified names (catalog.schema.table) unless the defaults apply. ' +
+      limitsText(env),
+    input: statementInput,
+    output: outputSchemas.execute_query,
+    async run(u, args, principal, signal, env) {
+      return tabular(await u.executeQuery.execute(args, principal, signal), Math.min(args.limit ?? env.maxRows, env.maxRows));
+    },
+  }),
+  tool({
+    name: 'execute_statement',
+    title: 'Run a SQL statement that may write',
+    access: 'write',
+    annotations: WRITE_ANNOTATIONS,
+    description: (env) =>
+      'Runs one SQL statement on Trino that may change data or objects: INSERT, UPDATE, DELETE, MERGE, ' +
+      'CREATE, ALTER, DROP and the like (the operator enabled writes). Use execute_query for reads. One ' +
+      'statement per call. ' +
+      limitsText(env),
+    input: statementInput,
+    output: outputSchemas.execute_statement,
+    async run(u, args, principal, signal, env) {
+      return tabular(await u.executeStatement.execute(args, principal, signal), Math.min(args.limit ?? env.maxRows, env.maxRows));
+    },
+  }),
+  tool({
+    name: 'explain_query',
+    title: 'Explain a query',
+    access: 'read',
+    annotations: READ_ANNOTATIONS,
+    description: () =>
+      'Shows how Trino would run a statement, without running it. `type`: LOGICAL (default, the plan), ' +
+      'DISTRIBUTED (with stages and exchanges), IO (tables and columns read), VALIDATE (only checks that the ' +
+      'statement is valid). The statement must itself be allowed by the server policy.',
+    input: () =>
+      z.object({
+        sql: z.string().min(1).describe('The statement to explain (without EXPLAIN).'),
+        type: z.enum(EXPLAIN_TYPES).optional().describe('Plan type; LOGICAL when omitted.'),
+      }),
+    output: outputSchemas.explain_query,
+    async run(u, args, principal, signal) {
+      const r = await u.explainQuery.execute(args, principal, signal);
+      return { result: { content: [{ type: 'text', text: r.plan }], structuredContent: r } };
+    },
+  }),
+];
+
+const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));
+
+/** The tool of that name, if the server has one. */
+export function toolNamed(name: unknown): ToolSpec | undefined {
+  return typeof name === 'string' ? BY_NAME.get(name) : undefined;
+}
