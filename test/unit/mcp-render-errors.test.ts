@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toolError } from '../../src/adapters/mcp/errors.ts';
 import { renderList, renderTable } from '../../src/adapters/mcp/render.ts';
-import { DomainError, type ErrorCode } from '../../src/domain/errors.ts';
+import { DomainError, POLICY_RULES, policyDenied, type ErrorCode, type PolicyRule } from '../../src/domain/errors.ts';
 import type { TabularResult } from '../../src/domain/model.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 
@@ -130,5 +130,25 @@ describe('toolError', () => {
     const a = toolError(new Error('x'), log, 't').structuredContent as { ref: string };
     const b = toolError(new Error('x'), log, 't').structuredContent as { ref: string };
     expect(a.ref).not.toBe(b.ref);
+  });
+});
+
+describe('toolError hints per policy rule', () => {
+  const hintOf = (rule: PolicyRule) => {
+    const result = toolError(policyDenied(rule, 'refused'), new CapturingLogger(), 't');
+    return (result.content[0] as { type: string; text: string }).text.split('\n')[1]!;
+  };
+
+  it('gives every rule a hint of its own', () => {
+    const hints = POLICY_RULES.map(hintOf);
+    for (const hint of hints) expect(hint.length).toBeGreaterThan(0);
+    expect(new Set(hints).size).toBe(POLICY_RULES.length);
+  });
+
+  it('tells only a write refused by a read-only tool to rephrase it as a read', () => {
+    expect(hintOf('READ_ONLY')).toMatch(/rephrase it as a read/);
+    for (const rule of POLICY_RULES.filter((r) => r !== 'READ_ONLY')) expect(hintOf(rule), rule).not.toMatch(/rephrase it as a read/);
+    expect(hintOf('ALLOWLIST')).toContain('list_catalogs');
+    expect(hintOf('SINGLE_STATEMENT')).toMatch(/each statement/i);
   });
 });

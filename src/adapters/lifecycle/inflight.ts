@@ -53,7 +53,8 @@ export class Inflight {
    */
   async shutdown(graceMs: number, log: Logger): Promise<void> {
     if (await this.drain(graceMs)) return;
-    log.warn('aborting work still in flight after the grace period', { inflight: this.size, graceMs });
+    // `requests`: the field name operators' log queries already use (HTTP requests, or tool calls over stdio).
+    log.warn('aborting work still in flight after the grace period', { requests: this.size, graceMs });
     this.abortAll('server shutting down');
     await this.drain(AFTER_ABORT_MS);
   }
