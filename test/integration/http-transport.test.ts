@@ -527,3 +527,33 @@ describe('MCP_PORT already in use', () => {
     }
   });
 });
+
+describe('a loopback address other than 127.0.0.1 (MCP_HOST=127.0.0.2)', () => {
+  // Regression: config counted 127.0.0.0/8 as loopback but the Host guard knew only 127.0.0.1,
+  // so the server logged its URL and then answered that URL with 403 "Host not allowed".
+  it('serves the URL it logs, over MCP, and still refuses a foreign Host', async () => {
+    const server = await startHttpServer({ MCP_HOST: '127.0.0.2' });
+    try {
+      expect(new URL(server.url).hostname).toBe('127.0.0.2');
+      const status = await fetch(`${server.origin}/status`);
+      expect(status.status, await status.text()).toBe(200);
+      const client = await connectHttp(HTTP_GENERATIONS[0]!, server.url);
+      try {
+        expect((await client.listTools()).map((t) => t.name)).toContain('execute_query');
+      } finally {
+        await client.close();
+      }
+      const evil = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.2', port: server.port, path: '/status', headers: { host: 'evil.example' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(evil).toBe(403);
+    } finally {
+      await server.stop();
+    }
+  });
+});
