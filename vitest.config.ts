@@ -7,13 +7,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          // The contract suite on the in-memory fake needs no Trino: it runs with the unit tests.
+          include: ['test/unit/**/*.test.ts', 'test/contract/in-memory-query-engine.test.ts'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['test/contract/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          include: ['test/contract/trino-query-engine.test.ts', 'test/integration/**/*.test.ts'],
           // One real Trino for the whole run (TRINO_URL, trino:up, a container, or a local server).
           globalSetup: ['test/harness/global-setup.ts'],
           testTimeout: 120_000,

@@ -152,10 +152,6 @@ const DENIED: readonly (readonly [string, string, PolicyRule])[] = [
 ];
 
 describe('SqlQueryPolicy, read mode, writes disabled', () => {
-  it('has a corpus of at least 40 statements', () => {
-    expect(READS.length + DENIED.length).toBeGreaterThanOrEqual(40);
-  });
-
   it.each(READS)('allows %s', async (_name, sql) => {
     await expect(readOnly.authorize(sql, READ)).resolves.toBeUndefined();
     expect(parseStatement(sql)).toMatchObject({ readOnly: true, keywords: expect.any(String), analysed: expect.any(String) });

@@ -105,8 +105,10 @@ describe('readCapped', () => {
 function statementSetup<U>(make: (engine: QueryEngine, policy: FakeQueryPolicy) => U, deny: string[] = []) {
   const engine = new InMemoryQueryEngine();
   const order: string[] = [];
+  // A rule the fake does not default to: the use-case must pass the policy's refusal through as it is.
   const policy = new FakeQueryPolicy({
     deny,
+    rule: 'ALLOWLIST',
     onCheck: (statement, mode) => order.push(`policy:${mode}:${statement.text}:engine-calls=${engine.calls.length}`),
   });
   return { engine, policy, order, useCase: make(engine, policy) };
@@ -130,7 +132,7 @@ describe('ExecuteQuery', () => {
   it('never sends a denied statement to the engine', async () => {
     const { engine, useCase } = setup(['DELETE FROM t']);
     const err = await rejectionOf(useCase.execute({ sql: 'DELETE FROM t' }, principal, noSignal()));
-    expectDomainError(err, 'POLICY_DENIED', { rule: 'READ_ONLY' });
+    expectDomainError(err, 'POLICY_DENIED', { rule: 'ALLOWLIST' });
     expect(engine.calls).toEqual([]);
   });
 
@@ -418,7 +420,7 @@ describe('ExecuteStatement', () => {
   it('never sends a denied statement to the engine', async () => {
     const { engine, useCase } = setup(['DROP TABLE t']);
     const err = await rejectionOf(useCase.execute({ sql: 'DROP TABLE t' }, principal, noSignal()));
-    expectDomainError(err, 'POLICY_DENIED', { rule: 'READ_ONLY' });
+    expectDomainError(err, 'POLICY_DENIED', { rule: 'ALLOWLIST' });
     expect(engine.calls).toEqual([]);
   });
 
