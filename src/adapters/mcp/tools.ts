@@ -87,6 +87,21 @@ function tabular(r: Awaited<ReturnType<ExecuteQuery['execute']>>, cap: number): 
   };
 }
 
+/** execute_query and execute_statement: the same arguments and answer, another use-case and access. */
+function statementTool(spec: Pick<ToolSpec, 'name' | 'title' | 'access' | 'annotations' | 'description'> & {
+  useCase: (u: UseCases) => ExecuteQuery | ExecuteStatement;
+}): ToolSpec {
+  const { useCase, ...rest } = spec;
+  return tool({
+    ...rest,
+    input: statementInput,
+    output: outputSchemas.execute_query,
+    async run(u, args, principal, signal, env) {
+      return tabular(await useCase(u).execute(args, principal, signal), Math.min(args.limit ?? env.maxRows, env.maxRows));
+    },
+  });
+}
+
 /** Every tool of the server, in the order tools/list shows them. */
 export const TOOLS: readonly ToolSpec[] = [
   tool({
@@ -171,7 +186,7 @@ export const TOOLS: readonly ToolSpec[] = [
       return { result: { content: [{ type: 'text', text }], structuredContent: r }, rows: r.columns.length };
     },
   }),
-  tool({
+  statementTool({
     name: 'execute_query',
     title: 'Run a read-only SQL query',
     access: 'read',
@@ -182,13 +197,9 @@ export const TOOLS: readonly ToolSpec[] = [
       (env.canWrite ? ' (use execute_statement for that). ' : '. ') +
       'Use Trino SQL with fully qualified names (catalog.schema.table) unless the defaults apply. ' +
       limitsText(env),
-    input: statementInput,
-    output: outputSchemas.execute_query,
-    async run(u, args, principal, signal, env) {
-      return tabular(await u.executeQuery.execute(args, principal, signal), Math.min(args.limit ?? env.maxRows, env.maxRows));
-    },
+    useCase: (u) => u.executeQuery,
   }),
-  tool({
+  statementTool({
     name: 'execute_statement',
     title: 'Run a SQL statement that may write',
     access: 'write',
@@ -198,11 +209,7 @@ export const TOOLS: readonly ToolSpec[] = [
       'CREATE, ALTER, DROP and the like (the operator enabled writes). Use execute_query for reads. One ' +
       'statement per call. ' +
       limitsText(env),
-    input: statementInput,
-    output: outputSchemas.execute_statement,
-    async run(u, args, principal, signal, env) {
-      return tabular(await u.executeStatement.execute(args, principal, signal), Math.min(args.limit ?? env.maxRows, env.maxRows));
-    },
+    useCase: (u) => u.executeStatement,
   }),
   tool({
     name: 'explain_query',
