@@ -22,12 +22,31 @@ export interface Config {
   readonly allowlist: AllowlistSpec;
   readonly queryTimeoutMs: number;
   readonly maxRows: number;
+  /** Byte and concurrency limits of query results and Trino queries. */
+  readonly limits: LimitsConfig;
+  /** TRINO_ALLOWED_TABLE_FUNCTIONS: table functions reads may call besides the built-in safe ones (lower case, as written). */
+  readonly allowedTableFunctions: readonly string[];
   readonly transport: 'stdio' | 'http';
   readonly http: HttpConfig;
   /** Set when OAuth is on (TRINO_OAUTH_ENABLED / OAUTH_ENABLED). */
   readonly oauth?: OAuthConfig | undefined;
   /** TRINO_IMPERSONATE: run queries as this claim of the caller's token instead of TRINO_USER. */
   readonly impersonation?: ImpersonationClaim | undefined;
+}
+
+export interface LimitsConfig {
+  /** TRINO_MAX_RESULT_BYTES: rendered bytes of one result before it is truncated and the query cancelled. */
+  readonly maxResultBytes: number;
+  /** TRINO_MAX_VALUE_BYTES: rendered bytes of one value before it is cut with a visible marker. */
+  readonly maxValueBytes: number;
+  /** TRINO_MAX_CONCURRENT_QUERIES: Trino queries this server runs at once, for everyone. */
+  readonly maxConcurrentQueries: number;
+  /** TRINO_MAX_CONCURRENT_QUERIES_PER_USER: Trino queries one principal runs at once. */
+  readonly maxConcurrentQueriesPerUser: number;
+  /** TRINO_MAX_QUEUED_QUERIES: calls that may wait for a slot; beyond it a call is refused at once (BUSY). */
+  readonly maxQueuedQueries: number;
+  /** TRINO_QUEUE_TIMEOUT: how long a call waits for a slot before it is refused (BUSY). */
+  readonly queueTimeoutMs: number;
 }
 
 export type ImpersonationClaim = 'preferred_username' | 'email' | 'sub';
@@ -45,6 +64,18 @@ export interface HttpConfig {
   readonly trustProxy: boolean;
   readonly maxBodyBytes: number;
   readonly shutdownGraceMs: number;
+  /** MCP_MAX_BATCH_SIZE: JSON-RPC messages in one request body. */
+  readonly maxBatchSize: number;
+  /** MCP_HEADERS_TIMEOUT: time for a request's headers to arrive. */
+  readonly headersTimeoutMs: number;
+  /** MCP_REQUEST_TIMEOUT: time for a request's headers and body to arrive (408 or closed after). */
+  readonly requestTimeoutMs: number;
+  /** MCP_KEEPALIVE_TIMEOUT: idle time of a kept-alive connection between requests. */
+  readonly keepAliveTimeoutMs: number;
+  /** MCP_MAX_SSE_STREAMS: open 2024-11-05 SSE streams, in total. */
+  readonly maxSseStreams: number;
+  /** MCP_MAX_SSE_STREAMS_PER_USER: open SSE streams of one principal. */
+  readonly maxSseStreamsPerUser: number;
 }
 
 export interface OAuthConfig {
@@ -194,6 +225,15 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       allowlist,
       queryTimeoutMs: e.TRINO_QUERY_TIMEOUT * 1000,
       maxRows: e.TRINO_MAX_ROWS,
+      limits: {
+        maxResultBytes: e.TRINO_MAX_RESULT_BYTES,
+        maxValueBytes: e.TRINO_MAX_VALUE_BYTES,
+        maxConcurrentQueries: e.TRINO_MAX_CONCURRENT_QUERIES,
+        maxConcurrentQueriesPerUser: e.TRINO_MAX_CONCURRENT_QUERIES_PER_USER,
+        maxQueuedQueries: e.TRINO_MAX_QUEUED_QUERIES,
+        queueTimeoutMs: e.TRINO_QUEUE_TIMEOUT * 1000,
+      },
+      allowedTableFunctions: list(e.TRINO_ALLOWED_TABLE_FUNCTIONS).map((f) => f.toLowerCase()),
       transport: e.MCP_TRANSPORT,
       http: {
         host: mcpHost,
@@ -206,6 +246,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         trustProxy: e.MCP_TRUST_PROXY,
         maxBodyBytes: e.MCP_MAX_BODY_BYTES,
         shutdownGraceMs: e.MCP_SHUTDOWN_TIMEOUT * 1000,
+        maxBatchSize: e.MCP_MAX_BATCH_SIZE,
+        headersTimeoutMs: e.MCP_HEADERS_TIMEOUT * 1000,
+        requestTimeoutMs: e.MCP_REQUEST_TIMEOUT * 1000,
+        keepAliveTimeoutMs: e.MCP_KEEPALIVE_TIMEOUT * 1000,
+        maxSseStreams: e.MCP_MAX_SSE_STREAMS,
+        maxSseStreamsPerUser: e.MCP_MAX_SSE_STREAMS_PER_USER,
       },
       oauth,
       impersonation,

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'CANCELLED'
   /** Trino could not be reached or answered with a server-side failure; retrying may help. */
   | 'ENGINE_UNAVAILABLE'
+  /** Too many queries run already (TRINO_MAX_CONCURRENT_QUERIES, per user or in total); retry shortly. */
+  | 'BUSY'
   /** Anything else; details only in the server log. */
   | 'INTERNAL';
 
@@ -29,6 +31,7 @@ export const ERROR_CODES = [
   'TIMEOUT',
   'CANCELLED',
   'ENGINE_UNAVAILABLE',
+  'BUSY',
   'INTERNAL',
 ] as const satisfies readonly ErrorCode[];
 // Fails to compile when a code is added to ErrorCode but not to ERROR_CODES.

@@ -35,6 +35,12 @@ describe('HTTP transport defaults', () => {
       trustProxy: false,
       maxBodyBytes: 1024 * 1024,
       shutdownGraceMs: 30_000,
+      maxBatchSize: 20,
+      headersTimeoutMs: 20_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 5_000,
+      maxSseStreams: 100,
+      maxSseStreamsPerUser: 5,
     });
   });
 

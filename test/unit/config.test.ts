@@ -18,6 +18,15 @@ describe('loadConfig defaults', () => {
     expect(config.allowlist).toEqual({ catalogs: [], schemas: [], tables: [] });
     expect(config.transport).toBe('stdio');
     expect(config.defaults).toEqual({ catalog: 'memory', schema: 'default' });
+    expect(config.limits).toEqual({
+      maxResultBytes: 4 * 1024 * 1024,
+      maxValueBytes: 64 * 1024,
+      maxConcurrentQueries: 16,
+      maxConcurrentQueriesPerUser: 4,
+      maxQueuedQueries: 64,
+      queueTimeoutMs: 5_000,
+    });
+    expect(config.allowedTableFunctions).toEqual([]);
   });
 
   it('speaks https by default', () => {

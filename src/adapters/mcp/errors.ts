@@ -49,6 +49,8 @@ function hint(err: DomainError): string {
       return 'The call was cancelled by the client.';
     case 'ENGINE_UNAVAILABLE':
       return err.details.retryable === false ? 'Retrying will not help until the operator fixes it.' : 'Retry in a little while.';
+    case 'BUSY':
+      return 'Too many queries are running; wait a few seconds and call again, one query at a time.';
     case 'INTERNAL':
       return 'This is a server fault; retrying may not help.';
     default: {
