@@ -58,7 +58,8 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
   bind<QueryPolicy>(Policy)
     .toDynamicValue((ctx) => {
       const config = ctx.get<Config>(AppConfig);
-      return new SqlQueryPolicy({ allowPassthrough: config.allowPassthrough, allowlist: config.allowlist }, ctx.get(Access));
+      const { allowPassthrough, allowedTableFunctions, allowlist, defaults } = config;
+      return new SqlQueryPolicy({ allowPassthrough, allowedTableFunctions, allowlist, defaults }, ctx.get(Access));
     })
     .inSingletonScope();
   bind<UseCases>(UseCases)

@@ -52,6 +52,8 @@ export type PolicyRule =
   | 'READ_ONLY'
   /** A table function that hands SQL to a connector, unseen by Trino's analysis. */
   | 'PASSTHROUGH'
+  /** A connector's table function, not known to run inside Trino without side effects (TRINO_ALLOWED_TABLE_FUNCTIONS). */
+  | 'TABLE_FUNCTION'
   /** A write on a server (or for a caller) that may not write. */
   | 'WRITES_DISABLED'
   /** An object outside TRINO_ALLOWED_*, or a statement whose objects cannot be checked. */
@@ -66,6 +68,7 @@ export const POLICY_RULES = [
   'EXPLAIN_OPTIONS',
   'READ_ONLY',
   'PASSTHROUGH',
+  'TABLE_FUNCTION',
   'WRITES_DISABLED',
   'ALLOWLIST',
   'IMPERSONATION',

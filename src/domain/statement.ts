@@ -1,5 +1,6 @@
 import { policyDenied } from './errors.ts';
 import { tokenize, type Token } from './sql-lexer.ts';
+import { shapeOf, type StatementShape } from './statement-shape.ts';
 
 /**
  * Statement classification, lexical and pure: which statement a text is, whether it only
@@ -46,20 +47,19 @@ function skipExplainPrefix(tokens: readonly Token[], i: number): number {
   return i;
 }
 
-/** Classifies tokens[from..] as reading or not. */
-function classifyFrom(tokens: readonly Token[], from: number): { readOnly: boolean; statement: string; start: number } {
+/** Classifies tokens[from..] as reading or not; `index` is where the statement under any EXPLAIN prefix starts. */
+function classifyFrom(tokens: readonly Token[], from: number): { readOnly: boolean; statement: string; index: number } {
   let i = from;
   while (tokens[i]?.kind === 'symbol' && tokens[i]!.value === '(') i++;
   const first = tokens[i];
-  const start = tokens[from]?.start ?? 0;
-  if (!first) return { readOnly: false, statement: 'empty statement', start };
-  if (first.kind !== 'word') return { readOnly: false, statement: describe(tokens, i), start };
+  if (!first) return { readOnly: false, statement: 'empty statement', index: from };
+  if (first.kind !== 'word') return { readOnly: false, statement: describe(tokens, i), index: from };
   if (i > from) {
     // A parenthesised statement must be a query.
-    return { readOnly: QUERY_STARTS.has(first.value), statement: describe(tokens, i), start };
+    return { readOnly: QUERY_STARTS.has(first.value), statement: describe(tokens, i), index: from };
   }
   if (first.value === 'EXPLAIN') return classifyFrom(tokens, skipExplainPrefix(tokens, i));
-  return { readOnly: READ_ONLY_STARTS.has(first.value), statement: describe(tokens, i), start };
+  return { readOnly: READ_ONLY_STARTS.has(first.value), statement: describe(tokens, i), index: from };
 }
 
 /**
@@ -67,10 +67,11 @@ function classifyFrom(tokens: readonly Token[], from: number): { readOnly: boole
  * analysis and access control (`system.query` of the JDBC connectors, BigQuery and
  * others; `raw_query` of Elasticsearch/OpenSearch).
  */
-const PASSTHROUGH_FUNCTIONS = new Set(['QUERY', 'RAW_QUERY']);
+export const PASSTHROUGH_FUNCTIONS: ReadonlySet<string> = new Set(['query', 'raw_query']);
 
-/** The first call of a pass-through table function, `TABLE( [c.][s.]query (`, or undefined. */
-function findPassthrough(tokens: readonly Token[]): string | undefined {
+/** Every table function the tokens call, `TABLE( [c.][s.]name (`, as dotted lower-case names. */
+function tableFunctions(tokens: readonly Token[]): string[] {
+  const found: string[] = [];
   for (let i = 0; i + 2 < tokens.length; i++) {
     const t = tokens[i]!;
     if (!(t.kind === 'word' && t.value === 'TABLE' && tokens[i + 1]!.kind === 'symbol' && tokens[i + 1]!.value === '(')) continue;
@@ -80,16 +81,51 @@ function findPassthrough(tokens: readonly Token[]): string | undefined {
     for (;;) {
       const part = tokens[j];
       if (!part || (part.kind !== 'word' && part.kind !== 'quoted')) break;
-      parts.push(part.kind === 'word' ? part.value : part.value.toUpperCase());
+      parts.push(part.value.toLowerCase());
       j++;
       if (tokens[j]?.kind === 'symbol' && tokens[j]!.value === '.') j++;
       else break;
     }
     const open = tokens[j];
-    const last = parts[parts.length - 1];
-    if (last && open?.kind === 'symbol' && open.value === '(' && PASSTHROUGH_FUNCTIONS.has(last)) return parts.join('.').toLowerCase();
+    if (parts.length > 0 && open?.kind === 'symbol' && open.value === '(') found.push(parts.join('.'));
   }
-  return undefined;
+  return found;
+}
+
+/** Words that end a compound statement of a routine body when they follow END (`END IF`, `END LOOP` …). */
+const COMPOUND_ENDS = new Set(['IF', 'LOOP', 'WHILE', 'REPEAT', 'CASE']);
+
+/**
+ * The `;` that separate statements: those outside the BEGIN … END bodies of SQL routines
+ * (`CREATE FUNCTION …` or a query's `WITH FUNCTION …`), where `;` ends a statement of the
+ * routine. BEGIN counts as a block only once the text has named a FUNCTION; CASE … END
+ * inside a body is tracked so that its END does not close the block. A block left open is
+ * refused: what cannot be delimited is not one statement.
+ */
+function separators(tokens: readonly Token[]): number {
+  let count = 0;
+  let routine = false;
+  const open: Array<'BEGIN' | 'CASE'> = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'symbol') {
+      if (t.value === ';' && open.length === 0) count++;
+      continue;
+    }
+    if (t.kind !== 'word') continue;
+    if (t.value === 'FUNCTION') routine = true;
+    else if (t.value === 'BEGIN' && routine) open.push('BEGIN');
+    else if (t.value === 'CASE' && open.length > 0) open.push('CASE');
+    else if (t.value === 'END' && open.length > 0) {
+      const next = tokens[i + 1];
+      if (next?.kind === 'word' && COMPOUND_ENDS.has(next.value)) {
+        if (next.value === 'CASE') open.pop();
+        i++;
+      } else open.pop();
+    }
+  }
+  if (open.length > 0) throw policyDenied('SINGLE_STATEMENT', 'A BEGIN … END block of the statement is not closed.');
+  return count;
 }
 
 /** One statement, lexed once per call: what every later step needs to know about it. */
@@ -102,8 +138,10 @@ export interface Statement {
   readonly keywords: string;
   /** The statement under any EXPLAIN prefix, as sent to the engine: what Trino's analysis is asked about. */
   readonly analysed: string;
-  /** A pass-through table function the statement calls, if any. */
-  readonly passthrough?: string | undefined;
+  /** What the statement under any EXPLAIN prefix names, for the allowlist. */
+  readonly shape: StatementShape;
+  /** Every table function the statement calls, as dotted lower-case names (`system.query`, `sequence`). */
+  readonly tableFunctions: readonly string[];
 }
 
 /** The source without the token at `cut` (the trailing `;`), from `from`, trimmed. */
@@ -124,17 +162,17 @@ export function parseStatement(sql: string): Statement {
   if (semicolon) end--;
   const body = tokens.slice(0, end);
   if (body.length === 0) throw policyDenied('EMPTY', 'The statement is empty.');
-  if (body.some((t) => t.kind === 'symbol' && t.value === ';')) {
+  if (separators(body) > 0) {
     throw policyDenied('SINGLE_STATEMENT', 'Only one statement per call is allowed; send each statement separately.');
   }
   const verdict = classifyFrom(body, 0);
-  const passthrough = findPassthrough(body);
   return {
     text: textWithout(sql, 0, semicolon),
     readOnly: verdict.readOnly,
     keywords: verdict.statement,
-    analysed: textWithout(sql, verdict.start, semicolon),
-    ...(passthrough ? { passthrough } : {}),
+    analysed: textWithout(sql, body[verdict.index]?.start ?? 0, semicolon),
+    shape: shapeOf(sql, body, verdict.index),
+    tableFunctions: tableFunctions(body),
   };
 }
 

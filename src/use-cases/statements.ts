@@ -17,9 +17,14 @@ export async function authorize(
   call: Call,
   deps: { policy: QueryPolicy; engine: QueryEngine; defaults: NameDefaults },
 ): Promise<void> {
-  deps.policy.check(statement, mode, call.principal);
-  if (!deps.policy.needsAnalysis) return;
-  const plan = await readCapped(deps.engine, `EXPLAIN (TYPE IO, FORMAT JSON) ${statement.analysed}`, call, { maxRows: 10, defaults: deps.defaults });
+  const analyse = deps.policy.check(statement, mode, call.principal);
+  if (analyse === undefined) return;
+  let plan: TabularResult;
+  try {
+    plan = await readCapped(deps.engine, `EXPLAIN (TYPE IO, FORMAT JSON) ${analyse}`, call, { maxRows: 10, defaults: deps.defaults });
+  } catch (err) {
+    throw deps.policy.analysisFailed(err);
+  }
   deps.policy.checkAnalysis(plan.rows[0]?.[0]);
 }
 

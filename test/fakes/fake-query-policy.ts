@@ -12,7 +12,7 @@ export interface FakeQueryPolicyOptions {
   readonly onCheck?: (statement: Statement, mode: StatementMode, principal: Principal) => void;
   /** Which catalogs, schemas and tables are visible; everything unless told. */
   readonly visible?: (object: ObjectRef) => boolean;
-  /** Whether statements need Trino's analysis; no unless told. */
+  /** Whether statements need Trino's analysis (check returns the statement's analysed text); no unless told. */
   readonly needsAnalysis?: boolean;
 }
 
@@ -48,15 +48,24 @@ export class FakeQueryPolicy implements QueryPolicy {
     return this;
   }
 
-  check(statement: Statement, mode: StatementMode, principal: Principal): void {
+  check(statement: Statement, mode: StatementMode, principal: Principal): string | undefined {
     this.calls.push({ sql: statement.text, mode });
     this.principals.push(principal);
     this.onCheck?.(statement, mode, principal);
     if (this.denied.has(statement.text)) throw policyDenied(this.rule, `The fake policy denies: ${statement.text}`);
+    return this.needsAnalysis ? statement.analysed : undefined;
   }
 
   checkAnalysis(plan: unknown): void {
     this.analyses.push(plan);
+  }
+
+  /** Every failure of the analysis, in order; it is passed on unchanged. */
+  readonly analysisFailures: unknown[] = [];
+
+  analysisFailed(err: unknown): unknown {
+    this.analysisFailures.push(err);
+    return err;
   }
 
   visible(object: ObjectRef): boolean {

@@ -75,37 +75,38 @@ describe('queries are judged by the tables Trino resolves', () => {
     expectAllowed(await query('SELECT n.name, x FROM tpch.tiny.nation n CROSS JOIN UNNEST(ARRAY[1, 2]) AS t(x)'));
   });
 
-  it('a join, CTE or subquery reaching an outside table is refused, naming it', async () => {
-    expectDenied(await query('SELECT * FROM tpch.tiny.nation n JOIN tpch.tiny.orders o ON n.nationkey = o.custkey'), 'tpch.tiny.orders');
-    expectDenied(await query('WITH o AS (SELECT * FROM tpch.tiny.orders) SELECT count(*) FROM o'), 'tpch.tiny.orders');
+  // Refusals after Trino's analysis name nothing: an outside table that exists must read like one that does not.
+  it('a join, CTE or subquery reaching an outside table is refused', async () => {
+    expectDenied(await query('SELECT * FROM tpch.tiny.nation n JOIN tpch.tiny.orders o ON n.nationkey = o.custkey'));
+    expectDenied(await query('WITH o AS (SELECT * FROM tpch.tiny.orders) SELECT count(*) FROM o'));
     expectAllowed(await query('WITH n AS (SELECT * FROM tpch.tiny.nation) SELECT count(*) FROM n'));
-    expectDenied(await query('SELECT name FROM tpch.tiny.nation WHERE nationkey IN (SELECT custkey FROM tpch.tiny.customer)'), 'tpch.tiny.customer');
-    expectDenied(await query(`SELECT * FROM "TPCH"."TINY"."ORDERS"`), 'tpch.tiny.orders');
-    expectDenied(await query('SELECT x, o.orderkey FROM tpch.tiny.orders o CROSS JOIN UNNEST(ARRAY[1]) AS t(x)'), 'tpch.tiny.orders');
+    expectDenied(await query('SELECT name FROM tpch.tiny.nation WHERE nationkey IN (SELECT custkey FROM tpch.tiny.customer)'));
+    expectDenied(await query(`SELECT * FROM "TPCH"."TINY"."ORDERS"`));
+    expectDenied(await query('SELECT x, o.orderkey FROM tpch.tiny.orders o CROSS JOIN UNNEST(ARRAY[1]) AS t(x)'));
   });
 
   it('views are judged by the tables behind them', async () => {
     expectAllowed(await query(`SELECT * FROM ${M}.v_ok`));
-    expectDenied(await query(`SELECT * FROM ${M}.v_bad`), `${M}.secret`);
-    expectDenied(await query(`SELECT * FROM ${M}.allowed_view`), `${M}.secret`);
+    expectDenied(await query(`SELECT * FROM ${M}.v_bad`));
+    expectDenied(await query(`SELECT * FROM ${M}.allowed_view`));
   });
 
   it('information_schema and the system catalog are outside unless allowed', async () => {
-    expectDenied(await query('SELECT table_name FROM tpch.information_schema.tables'), 'tpch.information_schema.tables');
-    expectDenied(await query('SELECT * FROM system.runtime.queries'), 'system.runtime.queries');
+    expectDenied(await query('SELECT table_name FROM tpch.information_schema.tables'));
+    expectDenied(await query('SELECT * FROM system.runtime.queries'));
     expectDenied(await query('SHOW TABLES FROM tpch.tiny'));
   });
 
   it('explain_query is held to the same rule', async () => {
     expectAllowed(await mcp.callTool('explain_query', { sql: 'SELECT * FROM tpch.tiny.region' }));
-    expectDenied(await mcp.callTool('explain_query', { sql: 'SELECT * FROM tpch.tiny.orders', type: 'IO' }), 'tpch.tiny.orders');
+    expectDenied(await mcp.callTool('explain_query', { sql: 'SELECT * FROM tpch.tiny.orders', type: 'IO' }));
   });
 
   it('write targets are checked too; DDL without a reported target is refused', async () => {
     const ok = await mcp.callTool('execute_statement', { sql: `INSERT INTO ${M}.allowed_t VALUES (2, 'added')` });
     expect(ok.isError, JSON.stringify(ok.structuredContent)).toBeFalsy();
     expectDenied(await mcp.callTool('execute_statement', { sql: `INSERT INTO ${M}.secret VALUES (3, 'x')` }), `${M}.secret`);
-    expectDenied(await mcp.callTool('execute_statement', { sql: `INSERT INTO ${M}.allowed_t SELECT id, note FROM ${M}.secret` }), `${M}.secret`);
+    expectDenied(await mcp.callTool('execute_statement', { sql: `INSERT INTO ${M}.allowed_t SELECT id, note FROM ${M}.secret` }));
     expectDenied(await mcp.callTool('execute_statement', { sql: `CREATE TABLE ${M}.allowed_new (a integer)` }));
     expect(await trinoQuery(`SELECT id, note FROM ${M}.secret`)).toEqual([[42, 'hidden']]);
     expect(await trinoQuery(`SELECT count(*) FROM ${M}.allowed_t`)).toEqual([[2]]);
@@ -129,6 +130,5 @@ describe('unqualified names resolve against TRINO_CATALOG / TRINO_SCHEMA in the 
     expect(ok.structuredContent, JSON.stringify(ok.structuredContent)).toMatchObject({ rows: [[25]] });
     const denied = await scoped.callTool('execute_query', { sql: 'SELECT count(*) FROM orders' });
     expect(denied.structuredContent).toMatchObject({ code: 'POLICY_DENIED', rule: 'ALLOWLIST' });
-    expect(denied.structuredContent?.['message']).toContain('tpch.tiny.orders');
   });
 });

@@ -8,6 +8,7 @@ import { UseCases } from '../../src/adapters/mcp/tools.ts';
 import { TrinoMcpServer } from '../../src/adapters/mcp/trino-mcp-server.ts';
 import { Access } from '../../src/domain/access.ts';
 import { SqlQueryPolicy, type QueryPolicy } from '../../src/domain/policy.ts';
+import { parseStatement } from '../../src/domain/statement.ts';
 import { QueryEngine } from '../../src/ports/query-engine.ts';
 import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../src/use-cases/catalog.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-cases/statements.ts';
@@ -53,7 +54,8 @@ describe('composition root', () => {
       TRINO_ALLOWED_TABLES: 'tpch.sf1.nation',
     });
     const policy = container.get<QueryPolicy>(Policy);
-    expect(policy.needsAnalysis).toBe(true);
+    // With allowlists set, a query is analysed by Trino before it runs.
+    expect(policy.check(parseStatement('SELECT 1'), 'read', { subject: 's', scopes: [], via: 'test' })).toBe('SELECT 1');
     expect(policy.visible({ catalog: 'tpch', schema: 'sf1', table: 'nation' })).toBe(true);
     expect(policy.visible({ catalog: 'tpch', schema: 'sf1', table: 'orders' })).toBe(false);
     expect(policy.visible({ catalog: 'memory' })).toBe(false);

@@ -18,6 +18,8 @@ function policyHint(rule: PolicyRule): string {
       return 'Do not retry this statement; rephrase it as a read (SELECT, SHOW, DESCRIBE, EXPLAIN).';
     case 'PASSTHROUGH':
       return 'Query the tables with Trino SQL directly instead of a pass-through table function.';
+    case 'TABLE_FUNCTION':
+      return 'Use Trino SQL or the built-in table functions (sequence, exclude_columns); the operator can allow this one with TRINO_ALLOWED_TABLE_FUNCTIONS.';
     case 'WRITES_DISABLED':
       return 'Do not retry: this server (or your token) may not write. Tell the user what the change would be instead.';
     case 'ALLOWLIST':
