@@ -7,7 +7,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          // test/support: the helpers the integration tests lean on, checked without a Trino.
+          include: ['test/unit/**/*.test.ts', 'test/support/**/*.test.ts'],
         },
       },
       {
