@@ -11,55 +11,17 @@ import { generateKeyPair, importJWK, exportSPKI, SignJWT, UnsecuredJWT, type JWK
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, TEST_SERVICE_CLIENT_ID, type TestIdp } from '../harness/oidc-provider.ts';
 import { freePort } from '../harness/trino-server.ts';
-import {
-  connectHttp,
-  HTTP_GENERATIONS,
-  plainLines,
-  startHttpServer,
-  startHttpServerExpectingExit,
-  stopAllHttpServers,
-  type HttpGeneration,
-  type HttpServerHandle,
-} from '../support/http-server.ts';
+import { parseChallenge } from '../support/challenge.ts';
+import { plainLines, startHttpServer, startHttpServerExpectingExit, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
+import { INITIALIZE, JSON_RPC_HEADERS, postJsonRpc, TOOLS_LIST } from '../support/json-rpc.ts';
+import { connectHttp, GENERATIONS, PROTOCOL_VERSION, type Generation } from '../support/mcp-clients.ts';
 
 // ------------------------------------------------------------------------------------------
 // helpers
 
-/** RFC 9110 §11.6.1 challenge: `Bearer k="v", k2=token`. Returns the scheme and its auth-params. */
-function parseChallenge(header: string | null): { scheme: string; params: Record<string, string> } {
-  expect(header, 'WWW-Authenticate header').toBeTruthy();
-  const m = /^\s*([A-Za-z][\w-]*)(?:\s+(.*))?$/s.exec(header!);
-  expect(m, `WWW-Authenticate: ${header}`).toBeTruthy();
-  const params: Record<string, string> = {};
-  const rest = m![2] ?? '';
-  const re = /\s*([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))\s*(?:,|$)/gy;
-  let consumed = 0;
-  for (let p = re.exec(rest); p; p = re.exec(rest)) {
-    const key = p[1]!.toLowerCase();
-    expect(params[key], `duplicate auth-param ${key}`).toBeUndefined();
-    params[key] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3]!;
-    consumed = re.lastIndex;
-  }
-  expect(rest.slice(consumed).trim(), `unparsed rest of WWW-Authenticate: ${header}`).toBe('');
-  return { scheme: m![1]!, params };
-}
-
-const JSON_RPC_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'it-auth', version: '1.0.0' } },
-};
-const TOOLS_LIST = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
-
 /** POSTs one JSON-RPC message to `url` with the given Authorization header (or none). */
-async function post(url: string, authorization?: string, body: unknown = TOOLS_LIST, extra: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    headers: { ...JSON_RPC_HEADERS, ...(authorization !== undefined ? { authorization } : {}), ...extra },
-    body: JSON.stringify(body),
-  });
+function post(url: string, authorization?: string, body: unknown = TOOLS_LIST, extra: Record<string, string> = {}): Promise<Response> {
+  return postJsonRpc(url, body, { ...(authorization !== undefined ? { authorization } : {}), ...extra });
 }
 
 interface Refusal {
@@ -93,10 +55,10 @@ async function expectRefusal(res: Response, server: HttpServerHandle, want: Refu
 }
 
 /** list_catalogs through a client of `generation` with the token in the Authorization header. */
-async function listCatalogs(generation: HttpGeneration, url: string, token: string): Promise<unknown> {
+async function listCatalogs(generation: Generation, url: string, token: string): Promise<unknown> {
   const client = await connectHttp(generation, url, { headers: { Authorization: `Bearer ${token}` } });
   try {
-    if (generation.startsWith('v2')) expect(client.protocolVersion()).toBe('2026-07-28');
+    expect(client.protocolVersion()).toBe(PROTOCOL_VERSION[generation]);
     const r = await client.callTool('list_catalogs');
     expect(r.isError).toBeFalsy();
     return r.structuredContent?.['catalogs'];
@@ -379,7 +341,7 @@ describe('OAuth resource server over HTTP (real IdP, real Trino)', () => {
   });
 
   describe('valid tokens: both client generations over streamable HTTP', () => {
-    it.each(HTTP_GENERATIONS)('%s: list_catalogs has tpch and memory from the real Trino', async (generation) => {
+    it.each(GENERATIONS)('%s: list_catalogs has tpch and memory from the real Trino', async (generation) => {
       const catalogs = await listCatalogs(generation, oidc.url, await validToken(oidc));
       expect(catalogs).toEqual(expect.arrayContaining(['tpch', 'memory']));
     });
