@@ -166,10 +166,6 @@ describe('read-only policy corpus, through execute_query on real Trino', () => {
     await trinoQuery(`DROP SCHEMA IF EXISTS memory.${S}`);
   });
 
-  it(`holds at least 80 statements (${ATTEMPTS.length} attempts, ${READS.length} reads)`, () => {
-    expect(ATTEMPTS.length + READS.length).toBeGreaterThanOrEqual(80);
-  });
-
   it('refuses every write, state change and smuggling attempt', async () => {
     const wrong: string[] = [];
     for (const [sql, code] of ATTEMPTS) {
