@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startHttpServer, stopAllHttpServers } from '../support/http-server.ts';
 import { connectHttp } from '../support/mcp-clients.ts';
-import { findQuery, uniqueName } from '../support/trino-sql.ts';
+import { findQuery, trinoQueryInfo, uniqueName } from '../support/trino-sql.ts';
 
 const SECRET = 'attribution-test-secret-0123456789abcdef';
 
@@ -39,6 +39,11 @@ describe('attribution and impersonation on real Trino', () => {
     expect(q.user).toBe('svc_mcp');
     expect(q.source).toMatch(/^trino-mcp\/\d+\.\d+\.\d+/);
     expect(q.query).not.toContain(token);
+    // The SQL is the caller's, so the token could only travel in the session (client info,
+    // tags, credentials): search all of what Trino recorded about the query for its signature.
+    const info = await trinoQueryInfo(q.queryId);
+    expect(info.session['user']).toBe('svc_mcp');
+    expect(JSON.stringify(info)).not.toContain(token.split('.')[2]);
     const log = server.logs().find((l) => l['msg'] === 'tool call');
     expect(log).toMatchObject({ tool: 'execute_query', user: 'user-123', via: 'http', outcome: 'ok' });
     expect(server.stderr()).not.toContain(token);

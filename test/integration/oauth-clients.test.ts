@@ -239,5 +239,7 @@ describe('MCP Inspector CLI', () => {
   it('without a token is refused', async () => {
     const r = await inspector([server.url, '--transport', 'http', '--method', 'tools/list']);
     expect(r.code).not.toBe(0);
+    // Any failure exits non-zero (an unreachable server too): it must be this server's refusal.
+    expect(r.stderr).toContain('"error":"unauthorized"');
   });
 });

@@ -32,6 +32,16 @@ export function slowSql(marker?: string): string {
   return `SELECT sum(extendedprice) FROM tpch.sf1000.lineitem${marker ? ` /* ${marker} */` : ''}`;
 }
 
+/**
+ * Everything Trino keeps about one query (GET /v1/query/{id}): among it the session the
+ * server set up, with the client info, tags and credentials Trino received.
+ */
+export async function trinoQueryInfo(queryId: string): Promise<{ session: Record<string, unknown> } & Record<string, unknown>> {
+  const res = await fetch(`${trinoUrl()}/v1/query/${encodeURIComponent(queryId)}`, { headers: { 'X-Trino-User': TEST_TRINO_USER } });
+  if (!res.ok) throw new Error(`GET /v1/query/${queryId} answered HTTP ${res.status}`);
+  return (await res.json()) as { session: Record<string, unknown> } & Record<string, unknown>;
+}
+
 /** Trino's QueryState values after which a query does not change any more. */
 const FINAL_STATES: ReadonlySet<string> = new Set(['FINISHED', 'FAILED']);
 
