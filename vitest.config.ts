@@ -7,8 +7,9 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          // The contract suite on the in-memory fake needs no Trino: it runs with the unit tests.
-          include: ['test/unit/**/*.test.ts', 'test/contract/in-memory-query-engine.test.ts'],
+          // Needs no Trino: the contract suite on the in-memory fake, and the checks of the
+          // helpers in test/support that the integration tests lean on.
+          include: ['test/unit/**/*.test.ts', 'test/contract/in-memory-query-engine.test.ts', 'test/support/**/*.test.ts'],
         },
       },
       {

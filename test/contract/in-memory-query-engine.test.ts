@@ -20,24 +20,7 @@ function fake(): InMemoryQueryEngine {
     })
     .define(CONTRACT_SQL.syntaxError, { error: { errorName: 'SYNTAX_ERROR', message: "line 1:8: mismatched input 'FROM'" } })
     .define(CONTRACT_SQL.unknownTable, { error: { errorName: 'TABLE_NOT_FOUND', message: "line 1:15: Table 'tpch.tiny.no_such_table' does not exist" } })
-    .define(CONTRACT_SQL.slow, { hang: true })
-    .define(CONTRACT_SQL.setSession, { columns: [{ name: 'result', type: 'boolean' }], rows: [[true]] })
-    .define(CONTRACT_SQL.bigints, {
-      columns: [
-        { name: 'max', type: 'bigint' },
-        { name: 'beyond', type: 'bigint' },
-        { name: 'safe', type: 'bigint' },
-        { name: 'd', type: 'double' },
-      ],
-      rows: [['9223372036854775807', '-9007199254740993', 9007199254740991, 1.5]],
-    })
-    .define(CONTRACT_SQL.showSession, {
-      columns: [
-        { name: 'Name', type: 'varchar' },
-        { name: 'Value', type: 'varchar' },
-      ],
-      rows: [['query_max_run_time', '100.00d']],
-    });
+    .define(CONTRACT_SQL.slow, { hang: true });
 }
 
 const engine = fake();
@@ -45,5 +28,4 @@ queryEngineContract('InMemoryQueryEngine (fake)', () => ({
   engine,
   unreachable: new InMemoryQueryEngine().define(CONTRACT_SQL.duplicateColumns, { unavailable: true }),
   wasCancelled: async (id) => engine.cancelled.includes(id),
-  defaultMaxRunTime: '100.00d',
 }));

@@ -51,20 +51,43 @@ export async function trinoInfo(url: string): Promise<{ starting: boolean; versi
   }
 }
 
-/** Runs one statement over the REST API; resolves with Trino's error name, or undefined on success. */
+/** A statement Trino itself rejected (as opposed to Trino not answering). */
+export class TrinoStatementError extends Error {
+  readonly errorName: string;
+  constructor(errorName: string, message: string) {
+    super(`Trino: ${errorName}: ${message}`);
+    this.name = 'TrinoStatementError';
+    this.errorName = errorName;
+  }
+}
+
+/**
+ * Runs one statement over Trino's REST API (POST /v1/statement, then every nextUri) and
+ * resolves with all its rows. Rejects with TrinoStatementError when Trino rejects the
+ * statement, with the fetch error when Trino does not answer. `timeoutMs` bounds each request.
+ * The one REST client of the tests and the harness (test/support/trino-sql.ts builds on it).
+ */
+export async function runStatement(url: string, sql: string, options: { user: string; timeoutMs?: number }): Promise<unknown[][]> {
+  const headers = { 'X-Trino-User': options.user };
+  const signal = () => (options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs));
+  type Page = { nextUri?: string; data?: unknown[][]; error?: { errorName: string; message: string } };
+  let page = (await (await fetch(`${url}/v1/statement`, { method: 'POST', body: sql, headers, signal: signal() })).json()) as Page;
+  const rows: unknown[][] = [];
+  for (;;) {
+    if (page.error) throw new TrinoStatementError(page.error.errorName, page.error.message);
+    if (page.data) rows.push(...page.data);
+    if (!page.nextUri) return rows;
+    page = (await (await fetch(page.nextUri, { headers, signal: signal() })).json()) as Page;
+  }
+}
+
+/** Runs one statement; resolves with Trino's error name (or the fetch error), undefined on success. */
 async function probeQuery(url: string, sql: string): Promise<string | undefined> {
   try {
-    const headers = { 'X-Trino-User': 'trino-mcp-harness' };
-    let page = (await (await fetch(`${url}/v1/statement`, { method: 'POST', body: sql, headers, signal: AbortSignal.timeout(10_000) })).json()) as {
-      nextUri?: string;
-      error?: { errorName: string };
-    };
-    while (page.nextUri && !page.error) {
-      page = (await (await fetch(page.nextUri, { headers, signal: AbortSignal.timeout(10_000) })).json()) as typeof page;
-    }
-    return page.error?.errorName;
+    await runStatement(url, sql, { user: 'trino-mcp-harness', timeoutMs: 10_000 });
+    return undefined;
   } catch (err) {
-    return (err as Error).message;
+    return err instanceof TrinoStatementError ? err.errorName : (err as Error).message;
   }
 }
 

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStdio, serverEnv, type McpSession, type ToolResult } from '../support/mcp-clients.ts';
+import { connectStdio, type McpSession, type ToolResult } from '../support/mcp-clients.ts';
+import { serverEnv } from '../support/processes.ts';
 import { trinoQuery } from '../support/trino-sql.ts';
 
 const S = `atk_${randomUUID().replaceAll('-', '').slice(0, 12)}`;

@@ -3,12 +3,12 @@
  * subqueries, joins, views, UNNEST, information_schema, the system catalog and quoted
  * mixed-case names are all judged by the tables Trino resolves.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStdio, serverEnv, type McpSession } from '../support/mcp-clients.ts';
-import { trinoQuery } from '../support/trino-sql.ts';
+import { connectStdio, type McpSession } from '../support/mcp-clients.ts';
+import { serverEnv } from '../support/processes.ts';
+import { trinoQuery, uniqueName } from '../support/trino-sql.ts';
 
-const S = `allow_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+const S = uniqueName('allow');
 const M = `memory.${S}`;
 const ALLOWED_TABLES = ['tpch.tiny.nation', 'tpch.tiny.region', `memory.${S}.allowed_*`, `memory.${S}.v_ok`].join(',');
 

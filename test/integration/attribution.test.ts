@@ -3,11 +3,11 @@
  * TRINO_IMPERSONATE=true, the caller's own claim as the session user. The user's token is
  * never sent to Trino.
  */
-import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectHttp, startHttpServer, stopAllHttpServers } from '../support/http-server.ts';
-import { trinoQuery } from '../support/trino-sql.ts';
+import { startHttpServer, stopAllHttpServers } from '../support/http-server.ts';
+import { connectHttp } from '../support/mcp-clients.ts';
+import { findQuery, trinoQueryInfo, uniqueName } from '../support/trino-sql.ts';
 
 const SECRET = 'attribution-test-secret-0123456789abcdef';
 
@@ -21,14 +21,6 @@ async function tokenFor(server: { url: string }, claims: Record<string, unknown>
     .sign(new TextEncoder().encode(SECRET));
 }
 
-async function queryRow(marker: string): Promise<{ user: string; source: string; query: string }> {
-  const rows = await trinoQuery(
-    `SELECT "user", source, query FROM system.runtime.queries WHERE query LIKE '%${marker}%' AND query NOT LIKE '%system.runtime.queries%'`,
-  );
-  const [user, source, query] = rows[0] as [string, string, string];
-  return { user, source, query };
-}
-
 afterAll(stopAllHttpServers);
 
 describe('attribution and impersonation on real Trino', () => {
@@ -36,17 +28,22 @@ describe('attribution and impersonation on real Trino', () => {
     const server = await startHttpServer({ OAUTH_ENABLED: 'true', OAUTH_PROVIDER: 'hmac', JWT_SECRET: SECRET, TRINO_USER: 'svc_mcp' });
     const token = await tokenFor(server, { preferred_username: 'carol' });
     const mcp = await connectHttp('v1 client (@modelcontextprotocol/sdk)', server.url, { headers: { Authorization: `Bearer ${token}` } });
-    const marker = `attr_${randomUUID().replaceAll('-', '')}`;
+    const marker = uniqueName('attr');
     try {
       const r = await mcp.callTool('execute_query', { sql: `SELECT '${marker}'` });
       expect(r.isError).toBeFalsy();
     } finally {
       await mcp.close();
     }
-    const q = await queryRow(marker);
+    const q = await findQuery(marker);
     expect(q.user).toBe('svc_mcp');
     expect(q.source).toMatch(/^trino-mcp\/\d+\.\d+\.\d+/);
     expect(q.query).not.toContain(token);
+    // The SQL is the caller's, so the token could only travel in the session (client info,
+    // tags, credentials): search all of what Trino recorded about the query for its signature.
+    const info = await trinoQueryInfo(q.queryId);
+    expect(info.session['user']).toBe('svc_mcp');
+    expect(JSON.stringify(info)).not.toContain(token.split('.')[2]);
     const log = server.logs().find((l) => l['msg'] === 'tool call');
     expect(log).toMatchObject({ tool: 'execute_query', user: 'user-123', via: 'http', outcome: 'ok' });
     expect(server.stderr()).not.toContain(token);
@@ -60,7 +57,7 @@ describe('attribution and impersonation on real Trino', () => {
       TRINO_IMPERSONATE: 'true',
       TRINO_IMPERSONATION_CLAIM: 'preferred_username',
     });
-    const marker = `imp_${randomUUID().replaceAll('-', '')}`;
+    const marker = uniqueName('imp');
     const withClaim = await connectHttp('v2 client, protocol 2026-07-28', server.url, {
       headers: { Authorization: `Bearer ${await tokenFor(server, { preferred_username: 'carol' })}` },
     });
@@ -69,7 +66,7 @@ describe('attribution and impersonation on real Trino', () => {
     } finally {
       await withClaim.close();
     }
-    expect((await queryRow(marker)).user).toBe('carol');
+    expect((await findQuery(marker)).user).toBe('carol');
 
     const without = await connectHttp('v2 client, protocol 2026-07-28', server.url, {
       headers: { Authorization: `Bearer ${await tokenFor(server, {})}` },

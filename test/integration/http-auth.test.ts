@@ -11,55 +11,17 @@ import { generateKeyPair, importJWK, exportSPKI, SignJWT, UnsecuredJWT, type JWK
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, TEST_SERVICE_CLIENT_ID, type TestIdp } from '../harness/oidc-provider.ts';
 import { freePort } from '../harness/trino-server.ts';
-import {
-  connectHttp,
-  HTTP_GENERATIONS,
-  plainLines,
-  startHttpServer,
-  startHttpServerExpectingExit,
-  stopAllHttpServers,
-  type HttpGeneration,
-  type HttpServerHandle,
-} from '../support/http-server.ts';
+import { parseChallenge } from '../support/challenge.ts';
+import { plainLines, startHttpServer, startHttpServerExpectingExit, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
+import { INITIALIZE, JSON_RPC_HEADERS, postJsonRpc, TOOLS_LIST } from '../support/json-rpc.ts';
+import { connectHttp, GENERATIONS, PROTOCOL_VERSION, type Generation } from '../support/mcp-clients.ts';
 
 // ------------------------------------------------------------------------------------------
 // helpers
 
-/** RFC 9110 §11.6.1 challenge: `Bearer k="v", k2=token`. Returns the scheme and its auth-params. */
-function parseChallenge(header: string | null): { scheme: string; params: Record<string, string> } {
-  expect(header, 'WWW-Authenticate header').toBeTruthy();
-  const m = /^\s*([A-Za-z][\w-]*)(?:\s+(.*))?$/s.exec(header!);
-  expect(m, `WWW-Authenticate: ${header}`).toBeTruthy();
-  const params: Record<string, string> = {};
-  const rest = m![2] ?? '';
-  const re = /\s*([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))\s*(?:,|$)/gy;
-  let consumed = 0;
-  for (let p = re.exec(rest); p; p = re.exec(rest)) {
-    const key = p[1]!.toLowerCase();
-    expect(params[key], `duplicate auth-param ${key}`).toBeUndefined();
-    params[key] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3]!;
-    consumed = re.lastIndex;
-  }
-  expect(rest.slice(consumed).trim(), `unparsed rest of WWW-Authenticate: ${header}`).toBe('');
-  return { scheme: m![1]!, params };
-}
-
-const JSON_RPC_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'it-auth', version: '1.0.0' } },
-};
-const TOOLS_LIST = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
-
 /** POSTs one JSON-RPC message to `url` with the given Authorization header (or none). */
-async function post(url: string, authorization?: string, body: unknown = TOOLS_LIST, extra: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    headers: { ...JSON_RPC_HEADERS, ...(authorization !== undefined ? { authorization } : {}), ...extra },
-    body: JSON.stringify(body),
-  });
+function post(url: string, authorization?: string, body: unknown = TOOLS_LIST, extra: Record<string, string> = {}): Promise<Response> {
+  return postJsonRpc(url, body, { ...(authorization !== undefined ? { authorization } : {}), ...extra });
 }
 
 interface Refusal {
@@ -93,10 +55,10 @@ async function expectRefusal(res: Response, server: HttpServerHandle, want: Refu
 }
 
 /** list_catalogs through a client of `generation` with the token in the Authorization header. */
-async function listCatalogs(generation: HttpGeneration, url: string, token: string): Promise<unknown> {
+async function listCatalogs(generation: Generation, url: string, token: string): Promise<unknown> {
   const client = await connectHttp(generation, url, { headers: { Authorization: `Bearer ${token}` } });
   try {
-    if (generation.startsWith('v2')) expect(client.protocolVersion()).toBe('2026-07-28');
+    expect(client.protocolVersion()).toBe(PROTOCOL_VERSION[generation]);
     const r = await client.callTool('list_catalogs');
     expect(r.isError).toBeFalsy();
     return r.structuredContent?.['catalogs'];
@@ -379,7 +341,7 @@ describe('OAuth resource server over HTTP (real IdP, real Trino)', () => {
   });
 
   describe('valid tokens: both client generations over streamable HTTP', () => {
-    it.each(HTTP_GENERATIONS)('%s: list_catalogs has tpch and memory from the real Trino', async (generation) => {
+    it.each(GENERATIONS)('%s: list_catalogs has tpch and memory from the real Trino', async (generation) => {
       const catalogs = await listCatalogs(generation, oidc.url, await validToken(oidc));
       expect(catalogs).toEqual(expect.arrayContaining(['tpch', 'memory']));
     });
@@ -464,24 +426,28 @@ describe('OAuth resource server over HTTP (real IdP, real Trino)', () => {
 });
 
 describe('key rotation and an unreachable IdP', () => {
+  // The server refetches the JWKS for an unknown kid at most once per OIDC_JWKS_COOLDOWN.
+  // A short one lets rotation be seen in a second; a long one keeps "within the cooldown"
+  // true for the whole describe, however slow the machine.
+  const SHORT_COOLDOWN_S = 1;
+  const LONG_COOLDOWN_S = 600;
   let idp: TestIdp;
-  /** Used for rotation, then asked for a never-seen key within the JWKS refetch cooldown. */
+  /** Short cooldown: picks up a rotation; its cached keys serve while the IdP is down. */
   let rot: HttpServerHandle;
-  /** Fetches the keys once, then is asked for a never-seen key after the cooldown, with the IdP down. */
+  /** Short cooldown: fetches the keys once, then is asked for a never-seen key after the cooldown, with the IdP down. */
   let idle: HttpServerHandle;
+  /** Long cooldown: fetches the keys once, then is asked for a never-seen key within the cooldown, with the IdP down. */
+  let steady: HttpServerHandle;
   let firstFetchAt = 0;
   // Tokens are minted while the IdP is up and kept for the tests that run with it down.
   const rotTokens = { kid1: '', kid2: '', kid3: '' };
   const idleTokens = { kid1: '', kid3: '' };
-  // jose's remote JWKS refetches on an unknown kid at most once per cooldown (30 s, JwksTokenVerifier).
-  const COOLDOWN_MS = 30_000;
+  const steadyTokens = { kid1: '', kid3: '' };
 
   beforeAll(async () => {
     idp = await startTestIdp();
-    [rot, idle] = await Promise.all([
-      oauthServer({ OAUTH_PROVIDER: 'oidc', OIDC_ISSUER: idp.issuer }),
-      oauthServer({ OAUTH_PROVIDER: 'oidc', OIDC_ISSUER: idp.issuer }),
-    ]);
+    const withCooldown = (seconds: number) => oauthServer({ OAUTH_PROVIDER: 'oidc', OIDC_ISSUER: idp.issuer, OIDC_JWKS_COOLDOWN: String(seconds) });
+    [rot, idle, steady] = await Promise.all([withCooldown(SHORT_COOLDOWN_S), withCooldown(SHORT_COOLDOWN_S), withCooldown(LONG_COOLDOWN_S)]);
   }, 60_000);
   afterAll(async () => {
     await stopAllHttpServers();
@@ -492,9 +458,9 @@ describe('key rotation and an unreachable IdP', () => {
   const kid = (token: string) => decodeProtectedHeader(token).kid;
 
   it('before rotation: the first token makes each server fetch the JWKS', async () => {
-    rotTokens.kid1 = await tokenFor(rot);
-    idleTokens.kid1 = await tokenFor(idle);
-    const res = await Promise.all([post(rot.url, `Bearer ${rotTokens.kid1}`), post(idle.url, `Bearer ${idleTokens.kid1}`)]);
+    const servers: Array<[HttpServerHandle, { kid1: string }]> = [[rot, rotTokens], [idle, idleTokens], [steady, steadyTokens]];
+    for (const [server, tokens] of servers) tokens.kid1 = await tokenFor(server);
+    const res = await Promise.all(servers.map(([server, tokens]) => post(server.url, `Bearer ${tokens.kid1}`)));
     firstFetchAt = Date.now();
     for (const r of res) expect(r.status, await r.text()).toBe(200);
   });
@@ -503,18 +469,19 @@ describe('key rotation and an unreachable IdP', () => {
     await idp.rotateKeys();
     rotTokens.kid2 = await tokenFor(rot);
     expect(kid(rotTokens.kid2)).not.toBe(kid(rotTokens.kid1));
-    // jose refetches on an unknown kid at most once per cooldown after the last fetch.
-    await waitUntil(firstFetchAt + COOLDOWN_MS + 1_500);
+    // The refetch for the new kid is allowed once the cooldown since the first fetch has passed.
+    await waitUntil(firstFetchAt + SHORT_COOLDOWN_S * 1000 + 500);
     const res = await post(rot.url, `Bearer ${rotTokens.kid2}`);
     expect(res.status, await res.text()).toBe(200);
     const old = await post(rot.url, `Bearer ${rotTokens.kid1}`);
     expect(old.status, await old.text()).toBe(200);
-  }, 60_000);
+  });
 
   it('IdP down after the first fetch: tokens signed with cached keys still work', async () => {
     await idp.rotateKeys();
     rotTokens.kid3 = await tokenFor(rot);
     idleTokens.kid3 = await tokenFor(idle);
+    steadyTokens.kid3 = await tokenFor(steady);
     expect(kid(rotTokens.kid3)).not.toBe(kid(rotTokens.kid2));
     await idp.stop();
     for (const token of [rotTokens.kid1, rotTokens.kid2]) {
@@ -526,12 +493,14 @@ describe('key rotation and an unreachable IdP', () => {
   });
 
   it('IdP down, a never-seen kid within the refetch cooldown → 401 invalid_token (no refetch is tried), not 500', async () => {
-    // `rot` fetched the keys moments ago (for kid2): jose does not refetch, so the kid is just unknown.
-    await expectRefusal(await post(rot.url, `Bearer ${rotTokens.kid3}`), rot, { status: 401, error: 'invalid_token' });
+    // `steady` fetched the keys in the first test, well within its long cooldown: no refetch, the kid is just unknown.
+    expect(Date.now() - firstFetchAt).toBeLessThan(LONG_COOLDOWN_S * 1000);
+    await expectRefusal(await post(steady.url, `Bearer ${steadyTokens.kid3}`), steady, { status: 401, error: 'invalid_token' });
   });
 
   it('IdP down, a never-seen kid after the cooldown → 503 with Retry-After and no-store, not 500', async () => {
-    // `idle` last fetched before the first rotation, over a cooldown ago: it refetches and cannot reach the IdP.
+    // `idle` last fetched in the first test, over a (short) cooldown ago: it refetches and cannot reach the IdP.
+    expect(Date.now() - firstFetchAt).toBeGreaterThan(SHORT_COOLDOWN_S * 1000);
     await expectProviderUnavailable(await post(idle.url, `Bearer ${idleTokens.kid3}`));
   });
 });

@@ -6,7 +6,6 @@
  * Servers run without OAuth on loopback unless a test says otherwise.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,26 +14,13 @@ import { SignJWT } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/trino-server.ts';
-import {
-  connectHttp,
-  HTTP_GENERATIONS,
-  plainLines,
-  startHttpServer,
-  startHttpServerExpectingExit,
-  stopAllHttpServers,
-  type HttpMcpSession,
-  type HttpServerHandle,
-  type HttpToolResult,
-} from '../support/http-server.ts';
-import { settledQueryState, trinoQuery } from '../support/trino-sql.ts';
+import { plainLines, startHttpServer, startHttpServerExpectingExit, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
+import { JSON_RPC_HEADERS, messagesOf, postJsonRpc, TOOLS_LIST } from '../support/json-rpc.ts';
+import { connectHttp, GENERATIONS, type McpSession, type ToolResult } from '../support/mcp-clients.ts';
+import { findQuery, killLeftoverQueries, settledQueryState, slowCallInFlight, uniqueName } from '../support/trino-sql.ts';
+import { poll } from '../support/wait.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const JSON_RPC_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const TOOLS_LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
-/** The server's Trino user (serverEnv); the tests' own queries run as another user. */
-const SERVER_TRINO_USER = 'trino-mcp-it';
-/** Runs for minutes on any machine: it must be cut short. */
-const slowSql = (marker: string) => `SELECT sum(extendedprice) FROM tpch.sf1000.lineitem /* ${marker} */`;
 
 interface RawResponse {
   status: number;
@@ -62,39 +48,6 @@ function raw(port: number, options: { method?: string; path?: string; headers?: 
   });
 }
 
-const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { ...JSON_RPC_HEADERS, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-
-/** The SSE or JSON body of a streamable-HTTP answer, as its JSON-RPC messages. */
-function messagesOf(body: string): Array<Record<string, unknown>> {
-  const trimmed = body.trim();
-  if (trimmed.startsWith('{')) return [JSON.parse(trimmed) as Record<string, unknown>];
-  return trimmed
-    .split('\n')
-    .filter((l) => l.startsWith('data:'))
-    .map((l) => JSON.parse(l.slice(5)) as Record<string, unknown>);
-}
-
-/** Trino queries started by these tests (for cleanup). */
-const startedQueries = new Set<string>();
-
-/** Polls system.runtime.queries for the server's query carrying `marker`; returns its id. */
-async function findQuery(marker: string, ms = 20_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    // strpos on a concatenation, so this polling query never matches itself.
-    const rows = await trinoQuery(
-      `SELECT query_id FROM system.runtime.queries WHERE "user" = '${SERVER_TRINO_USER}' AND strpos(query, concat('/* ', '${marker}')) > 0`,
-    );
-    const id = rows[0]?.[0];
-    if (typeof id === 'string') {
-      startedQueries.add(id);
-      return id;
-    }
-    if (Date.now() > deadline) throw new Error(`no Trino query with marker ${marker} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Settles `p` or fails after `ms`: a call must never hang. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
@@ -109,17 +62,9 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<{ ok:
   }
 }
 
-const marker = () => `it_${randomUUID().replaceAll('-', '')}`;
-
 afterAll(async () => {
   await stopAllHttpServers();
-  // Nothing these tests started may keep running in the shared Trino.
-  for (const id of startedQueries) {
-    const [row] = await trinoQuery(`SELECT state FROM system.runtime.queries WHERE query_id = '${id}'`);
-    if (row && !['FINISHED', 'FAILED'].includes(String(row[0]))) {
-      await trinoQuery(`CALL system.runtime.kill_query(query_id => '${id}', message => 'test cleanup')`).catch(() => undefined);
-    }
-  }
+  await killLeftoverQueries();
 });
 
 // ------------------------------------------------------------------------------------------
@@ -140,7 +85,7 @@ describe('HTTP transport on loopback without OAuth', () => {
     });
 
     it('security headers on every answer (helmet), no X-Powered-By, no HSTS over plain HTTP', async () => {
-      for (const res of [await fetch(`${server.origin}/status`), await postJson(server.url, TOOLS_LIST), await fetch(`${server.origin}/nowhere`)]) {
+      for (const res of [await fetch(`${server.origin}/status`), await postJsonRpc(server.url, TOOLS_LIST), await fetch(`${server.origin}/nowhere`)]) {
         await res.text();
         expect(res.headers.get('x-content-type-options')).toBe('nosniff');
         expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
@@ -162,7 +107,7 @@ describe('HTTP transport on loopback without OAuth', () => {
 
   describe('request bodies', () => {
     it('malformed JSON → a JSON-RPC parse error (-32700), not a plain-text 400', async () => {
-      const res = await postJson(server.url, '{"jsonrpc": "2.0", "id": 1, "method": ');
+      const res = await postJsonRpc(server.url, '{"jsonrpc": "2.0", "id": 1, "method": ');
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
@@ -176,7 +121,7 @@ describe('HTTP transport on loopback without OAuth', () => {
 
     it('a body over MCP_MAX_BODY_BYTES → 413 (with Content-Length, and streamed without it)', async () => {
       const big = JSON.stringify({ ...TOOLS_LIST, params: { _meta: { pad: 'x'.repeat(4096) } } });
-      const res = await postJson(server.url, big);
+      const res = await postJsonRpc(server.url, big);
       await res.text();
       expect(res.status).toBe(413);
       const chunked = await raw(server.port, { method: 'POST', path: '/mcp', headers: JSON_RPC_HEADERS, chunked: Array.from({ length: 8 }, () => Buffer.from('x'.repeat(1024))) });
@@ -186,13 +131,13 @@ describe('HTTP transport on loopback without OAuth', () => {
     it('a body just under the limit is served', async () => {
       const body = JSON.stringify({ ...TOOLS_LIST, params: { _meta: { pad: 'x'.repeat(1500) } } });
       expect(Buffer.byteLength(body)).toBeLessThan(2048);
-      const res = await postJson(server.url, body);
+      const res = await postJsonRpc(server.url, body);
       expect(res.status).toBe(200);
       expect(messagesOf(await res.text())[0]).toHaveProperty('result.tools');
     });
 
     it('keeps serving after all of that', async () => {
-      const res = await postJson(server.url, TOOLS_LIST);
+      const res = await postJsonRpc(server.url, TOOLS_LIST);
       expect(res.status).toBe(200);
       const tools = (messagesOf(await res.text())[0] as { result: { tools: Array<{ name: string }> } }).result.tools;
       expect(tools.map((t) => t.name)).toContain('execute_query');
@@ -212,7 +157,7 @@ describe('HTTP transport on loopback without OAuth', () => {
     });
 
     it('Origin: http://evil.example → 403', async () => {
-      const res = await postJson(server.url, TOOLS_LIST, { origin: 'http://evil.example' });
+      const res = await postJsonRpc(server.url, TOOLS_LIST, { origin: 'http://evil.example' });
       await res.text();
       expect(res.status).toBe(403);
       const status = await fetch(`${server.origin}/status`, { headers: { origin: 'http://evil.example' } });
@@ -221,7 +166,7 @@ describe('HTTP transport on loopback without OAuth', () => {
     });
 
     it('Origin: http://localhost:3000 → allowed; the answer echoes it and exposes Mcp-Session-Id and WWW-Authenticate', async () => {
-      const res = await postJson(server.url, TOOLS_LIST, { origin: 'http://localhost:3000' });
+      const res = await postJsonRpc(server.url, TOOLS_LIST, { origin: 'http://localhost:3000' });
       expect(res.status).toBe(200);
       expect(messagesOf(await res.text())[0]).toHaveProperty('result.tools');
       expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
@@ -273,10 +218,7 @@ describe('HTTP transport on loopback without OAuth', () => {
   describe('a legacy (v1) client that goes away mid-query', () => {
     it('closing the client aborts its HTTP request and the Trino query ends USER_CANCELED', async () => {
       const client = await connectHttp('v1 client (@modelcontextprotocol/sdk)', server.url);
-      const m = marker();
-      const call = client.callTool('execute_query', { sql: slowSql(m) });
-      call.catch(() => undefined);
-      const queryId = await findQuery(m);
+      const { call, queryId } = await slowCallInFlight(client);
       await client.close();
       const settled = await within(call, 10_000, 'the aborted call');
       expect(settled.ok).toBe(false); // the client side rejects: it closed
@@ -286,14 +228,11 @@ describe('HTTP transport on loopback without OAuth', () => {
     }, 45_000);
     // A 2025-era client sends notifications/cancelled in a request of its own; a 2026-07-28
     // client aborts its HTTP request. Either way the Trino query is cancelled.
-    it.each(HTTP_GENERATIONS)('a %s cancelling through AbortSignal cancels the Trino query', async (generation) => {
+    it.each(GENERATIONS)('a %s cancelling through AbortSignal cancels the Trino query', async (generation) => {
       const client = await connectHttp(generation, server.url);
       try {
-        const m = marker();
         const abort = new AbortController();
-        const call = client.callTool('execute_query', { sql: slowSql(m) }, abort.signal);
-        call.catch(() => undefined);
-        const queryId = await findQuery(m);
+        const { call, queryId } = await slowCallInFlight(client, abort.signal);
         abort.abort();
         expect((await within(call, 5_000, 'the cancelled call')).ok).toBe(false);
         expect(await settledQueryState(queryId, 6_000)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
@@ -314,36 +253,33 @@ describe('MCP_ALLOWED_ORIGINS on a non-loopback bind (0.0.0.0, MCP_ALLOW_UNAUTHE
   });
 
   it('the listed origin passes and is echoed', async () => {
-    const res = await postJson(url, TOOLS_LIST, { origin: 'https://app.example' });
+    const res = await postJsonRpc(url, TOOLS_LIST, { origin: 'https://app.example' });
     expect(res.status).toBe(200);
     expect(messagesOf(await res.text())[0]).toHaveProperty('result.tools');
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
   });
 
   it.each(['https://other.example', 'http://app.example', 'https://app.example:8443', 'http://localhost:3000'])('Origin %s → 403', async (origin) => {
-    const res = await postJson(url, TOOLS_LIST, { origin });
+    const res = await postJsonRpc(url, TOOLS_LIST, { origin });
     await res.text();
     expect(res.status).toBe(403);
   });
 
   it('requests without Origin (non-browser clients) pass', async () => {
-    const res = await postJson(url, TOOLS_LIST);
+    const res = await postJsonRpc(url, TOOLS_LIST);
     await res.text();
     expect(res.status).toBe(200);
   });
 });
 
 describe('graceful shutdown (SIGTERM)', () => {
-  it.each(HTTP_GENERATIONS)(
+  it.each(GENERATIONS)(
     '%s: a long query in flight, MCP_SHUTDOWN_TIMEOUT=2 → exit 0 within 10 s, the call settles, the Trino query is cancelled',
     async (generation) => {
       const server = await startHttpServer({ MCP_SHUTDOWN_TIMEOUT: '2' });
       const client = await connectHttp(generation, server.url);
       try {
-        const m = marker();
-        const call = client.callTool('execute_query', { sql: slowSql(m) });
-        call.catch(() => undefined);
-        const queryId = await findQuery(m);
+        const { call, queryId } = await slowCallInFlight(client);
         const t0 = Date.now();
         const code = await server.stop('SIGTERM', 20_000);
         const elapsed = Date.now() - t0;
@@ -353,7 +289,7 @@ describe('graceful shutdown (SIGTERM)', () => {
         const settled = await within(call, 5_000, 'the call in flight at shutdown');
         if (settled.ok) {
           // Completed with a tool error: the request was aborted by the shutdown.
-          const r: HttpToolResult = settled.value;
+          const r: ToolResult = settled.value;
           expect(r.isError).toBe(true);
           expect(r.structuredContent?.['code']).toBe('CANCELLED');
         }
@@ -367,25 +303,22 @@ describe('graceful shutdown (SIGTERM)', () => {
     45_000,
   );
 
-  it.each(HTTP_GENERATIONS)('%s: a short query in flight finishes with its result; new connections are refused meanwhile', async (generation) => {
+  it.each(GENERATIONS)('%s: a short query in flight finishes with its result; new connections are refused meanwhile', async (generation) => {
     const server = await startHttpServer({ MCP_SHUTDOWN_TIMEOUT: '20' });
-    const client: HttpMcpSession = await connectHttp(generation, server.url);
+    const client: McpSession = await connectHttp(generation, server.url);
     try {
-      const m = marker();
+      const m = uniqueName();
       // A couple of seconds on the test Trino: long enough to be seen in flight, far below the grace.
       const call = client.callTool('execute_query', { sql: `SELECT count(*) AS n FROM tpch.sf1.orders /* ${m} */` });
       call.catch(() => undefined);
-      const queryId = await findQuery(m);
+      const { queryId } = await findQuery(m);
       const stopped = server.stop('SIGTERM', 30_000);
       // Once the server logs that it is stopping, it no longer accepts connections.
-      const deadline = Date.now() + 5_000;
-      while (!server.logs().some((l) => String(l['msg']).startsWith('stopping')) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await poll(() => server.logs().some((l) => String(l['msg']).startsWith('stopping')), Boolean, { timeoutMs: 5_000, intervalMs: 20 });
       await expect(fetch(`${server.origin}/status`)).rejects.toThrow();
       const settled = await within(call, 25_000, 'the short call');
       expect(settled.ok, String((settled as { error?: unknown }).error)).toBe(true);
-      const r = (settled as { value: HttpToolResult }).value;
+      const r = (settled as { value: ToolResult }).value;
       expect(r.isError).toBeFalsy();
       expect(r.structuredContent).toMatchObject({ rows: [[1_500_000]], truncated: false, queryId });
       expect(await stopped).toBe(0);
@@ -458,7 +391,7 @@ describe('TLS (MCP_HTTPS)', () => {
     expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
   });
 
-  it.each(HTTP_GENERATIONS)('%s: list_catalogs over https with a bearer token', async (generation) => {
+  it.each(GENERATIONS)('%s: list_catalogs over https with a bearer token', async (generation) => {
     const client = await connectHttp(generation, `${base}/mcp`, { headers: { Authorization: `Bearer ${token}` }, fetch: trustingFetch });
     try {
       const r = await client.callTool('list_catalogs');
@@ -537,7 +470,7 @@ describe('a loopback address other than 127.0.0.1 (MCP_HOST=127.0.0.2)', () => {
       expect(new URL(server.url).hostname).toBe('127.0.0.2');
       const status = await fetch(`${server.origin}/status`);
       expect(status.status, await status.text()).toBe(200);
-      const client = await connectHttp(HTTP_GENERATIONS[0]!, server.url);
+      const client = await connectHttp(GENERATIONS[0]!, server.url);
       try {
         expect((await client.listTools()).map((t) => t.name)).toContain('execute_query');
       } finally {

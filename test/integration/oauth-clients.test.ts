@@ -5,17 +5,17 @@
  * proxy (bearer header, SSE-only, its own client-credentials discovery, and its own browser
  * login); the MCP Inspector CLI.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client as ClientV2, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
-import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, TEST_SERVICE_CLIENT_ID, TEST_SERVICE_SECRET, type TestIdp } from '../harness/oidc-provider.ts';
 import { startHttpServer, type HttpServerHandle } from '../support/http-server.ts';
+import { connectHttp, connectStdioCommand, type McpSession, type ToolResult } from '../support/mcp-clients.ts';
+import { runProcess } from '../support/processes.ts';
+import { poll } from '../support/wait.ts';
 
 const MCP_REMOTE = fileURLToPath(new URL('../../node_modules/mcp-remote/dist/proxy.js', import.meta.url));
 const INSPECTOR_CLI = fileURLToPath(new URL('../../node_modules/@modelcontextprotocol/inspector-cli/build/index.js', import.meta.url));
@@ -32,8 +32,8 @@ afterAll(async () => {
   await idp?.close();
 });
 
-function catalogsOf(result: unknown): string[] {
-  return ((result as { structuredContent?: { catalogs?: string[] } }).structuredContent?.catalogs ?? []) as string[];
+function catalogsOf(result: ToolResult): string[] {
+  return (result.structuredContent?.['catalogs'] ?? []) as string[];
 }
 
 /** An OAuthClientProvider whose "browser" is the test: it logs in through the IdP's pages over HTTP. */
@@ -99,9 +99,8 @@ describe('the SDK OAuth client provider, end to end', () => {
     // The whole callback query: code, state and the RFC 9207 `iss` the client checks.
     await first.finishAuth(provider.callback!.searchParams);
 
-    const connected = new ClientV2({ name: 'oauth-it', version: '1.0.0' });
-    await connected.connect(new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider }));
-    const result = await connected.callTool({ name: 'list_catalogs', arguments: {} });
+    const connected = await connectHttp('v2 client, protocol 2026-07-28', server.url, { authProvider: provider });
+    const result = await connected.callTool('list_catalogs');
     expect(result.isError).toBeFalsy();
     expect(catalogsOf(result)).toEqual(expect.arrayContaining(['tpch', 'memory']));
     await connected.close();
@@ -112,30 +111,31 @@ describe('the SDK OAuth client provider, end to end', () => {
   });
 });
 
-/** Runs mcp-remote as the stdio proxy a desktop client would start, and connects a v1 stdio client to it. */
-async function viaMcpRemote(args: string[], env: Record<string, string> = {}) {
+/**
+ * Runs mcp-remote as the stdio proxy a desktop client would start and connects a v1 stdio
+ * client to it. `stderr()` is readable while `connected` is still pending (a browser login
+ * waits there).
+ */
+function viaMcpRemote(args: string[], env: Record<string, string> = {}): { connected: Promise<McpSession>; stderr: () => string } {
   const configDir = mkdtempSync(join(tmpdir(), 'mcp-remote-'));
-  const transport = new StdioV1({
+  let stderr = '';
+  const connected = connectStdioCommand('v1 client (@modelcontextprotocol/sdk)', {
     command: process.execPath,
     args: [MCP_REMOTE, ...args],
     env: { PATH: process.env['PATH'] ?? '', HOME: configDir, MCP_REMOTE_CONFIG_DIR: configDir, ...env },
-    stderr: 'pipe',
+    onStderr: (chunk) => (stderr += chunk),
   });
-  let stderr = '';
-  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const client = new ClientV1({ name: 'desktop-via-mcp-remote', version: '1.0.0' });
-  return { client, transport, configDir, stderr: () => stderr };
+  return { connected, stderr: () => stderr };
 }
 
 describe('mcp-remote as a stdio proxy', () => {
   it('with a bearer header, over streamable HTTP (its default transport)', async () => {
     const token = await idp.clientCredentialsToken({ resource: server.url, scope: 'trino:read' });
-    const p = await viaMcpRemote([server.url, '--header', 'Authorization:${AUTH_HEADER}'], { AUTH_HEADER: `Bearer ${token}` });
-    await p.client.connect(p.transport);
+    const client = await viaMcpRemote([server.url, '--header', 'Authorization:${AUTH_HEADER}'], { AUTH_HEADER: `Bearer ${token}` }).connected;
     try {
-      expect(catalogsOf(await p.client.callTool({ name: 'list_catalogs', arguments: {} }))).toContain('tpch');
+      expect(catalogsOf(await client.callTool('list_catalogs'))).toContain('tpch');
     } finally {
-      await p.client.close();
+      await client.close();
     }
   });
 
@@ -143,19 +143,19 @@ describe('mcp-remote as a stdio proxy', () => {
     const sse = `${server.origin}/sse`;
     const token = await idp.clientCredentialsToken({ resource: sse, scope: 'trino:read' });
     for (const mode of ['http-first', 'sse-only']) {
-      const p = await viaMcpRemote([sse, '--transport', mode, '--header', 'Authorization:${AUTH_HEADER}'], { AUTH_HEADER: `Bearer ${token}` });
-      await p.client.connect(p.transport);
+      const p = viaMcpRemote([sse, '--transport', mode, '--header', 'Authorization:${AUTH_HEADER}'], { AUTH_HEADER: `Bearer ${token}` });
+      const client = await p.connected;
       try {
-        const r = await p.client.callTool({ name: 'execute_query', arguments: { sql: 'SELECT count(*) FROM tpch.tiny.region' } });
-        expect((r as { structuredContent?: { rows?: unknown[][] } }).structuredContent?.rows, `${mode}: ${p.stderr()}`).toEqual([[5]]);
+        const r = await client.callTool('execute_query', { sql: 'SELECT count(*) FROM tpch.tiny.region' });
+        expect(r.structuredContent?.['rows'], `${mode}: ${p.stderr()}`).toEqual([[5]]);
       } finally {
-        await p.client.close();
+        await client.close();
       }
     }
   });
 
   it('with its own OAuth discovery (client credentials): metadata → token endpoint → resource → call', async () => {
-    const p = await viaMcpRemote(
+    const p = viaMcpRemote(
       [
         server.url,
         '--client-credentials',
@@ -164,11 +164,11 @@ describe('mcp-remote as a stdio proxy', () => {
       ],
       { SVC_SECRET: TEST_SERVICE_SECRET },
     );
-    await p.client.connect(p.transport);
+    const client = await p.connected;
     try {
-      expect(catalogsOf(await p.client.callTool({ name: 'list_catalogs', arguments: {} })), p.stderr()).toContain('memory');
+      expect(catalogsOf(await client.callTool('list_catalogs')), p.stderr()).toContain('memory');
     } finally {
-      await p.client.close();
+      await client.close();
     }
     expect(p.stderr()).not.toContain(TEST_SERVICE_SECRET);
   });
@@ -181,25 +181,26 @@ describe('mcp-remote as a stdio proxy', () => {
     writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${urls}'\n`);
     chmodSync(browser, 0o755);
     const callbackPort = 30_000 + Math.floor(Math.random() * 20_000);
-    const p = await viaMcpRemote([server.url, String(callbackPort), '--host', '127.0.0.1'], { BROWSER: browser, DISPLAY: '' });
-    const connecting = p.client.connect(p.transport);
-    let authUrl: string | undefined;
-    for (let i = 0; i < 200 && !authUrl; i++) {
-      const fromFile = existsSync(urls) ? readFileSync(urls, 'utf8').split('\n').find((l) => l.startsWith(idp.issuer)) : undefined;
-      const fromLog = /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(p.stderr())?.[1];
-      authUrl = fromFile ?? fromLog;
-      if (!authUrl) await new Promise((r) => setTimeout(r, 100));
-    }
+    const p = viaMcpRemote([server.url, String(callbackPort), '--host', '127.0.0.1'], { BROWSER: browser, DISPLAY: '' });
+    p.connected.catch(() => undefined); // awaited below, once the login is done
+    const authUrl = await poll(
+      () => {
+        const fromFile = existsSync(urls) ? readFileSync(urls, 'utf8').split('\n').find((l) => l.startsWith(idp.issuer)) : undefined;
+        return fromFile ?? /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(p.stderr())?.[1];
+      },
+      (url) => url !== undefined,
+      { timeoutMs: 20_000 },
+    );
     expect(authUrl, p.stderr()).toBeDefined();
     expect(new URL(authUrl!).searchParams.get('resource')).toBe(server.url);
     const callback = await idp.loginAndConsent(authUrl!, 'bob');
     expect(callback.searchParams.get('code')).toBeTruthy();
     await fetch(callback); // the user's browser landing on mcp-remote's callback
-    await connecting;
+    const client = await p.connected;
     try {
-      expect(catalogsOf(await p.client.callTool({ name: 'list_catalogs', arguments: {} }))).toContain('tpch');
+      expect(catalogsOf(await client.callTool('list_catalogs'))).toContain('tpch');
     } finally {
-      await p.client.close();
+      await client.close();
     }
     const call = server.logs().filter((l) => l['msg'] === 'tool call' && l['user'] === 'bob');
     expect(call.length).toBeGreaterThan(0);
@@ -207,18 +208,9 @@ describe('mcp-remote as a stdio proxy', () => {
 });
 
 describe('MCP Inspector CLI', () => {
-  function inspector(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      // The CLI looks for its package.json relative to the working directory: start it
-      // from its own build folder, where that lookup finds its own package.json.
-      const child = spawn(process.execPath, [INSPECTOR_CLI, ...args], { env: { PATH: process.env['PATH'] ?? '' }, cwd: dirname(INSPECTOR_CLI) });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  // The CLI looks for its package.json relative to the working directory: start it
+  // from its own build folder, where that lookup finds its own package.json.
+  const inspector = (args: string[]) => runProcess(process.execPath, [INSPECTOR_CLI, ...args], { cwd: dirname(INSPECTOR_CLI) });
 
   it('lists tools and calls execute_query with a bearer token', async () => {
     const token = await idp.clientCredentialsToken({ resource: server.url, scope: 'trino:read' });
@@ -247,5 +239,7 @@ describe('MCP Inspector CLI', () => {
   it('without a token is refused', async () => {
     const r = await inspector([server.url, '--transport', 'http', '--method', 'tools/list']);
     expect(r.code).not.toBe(0);
+    // Any failure exits non-zero (an unreachable server too): it must be this server's refusal.
+    expect(r.stderr).toContain('"error":"unauthorized"');
   });
 });

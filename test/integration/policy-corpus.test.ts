@@ -3,12 +3,12 @@
  * attempts that must be refused and of legitimate reads that must not be. Afterwards the
  * memory catalog's tables and rows must be exactly as before.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStdio, serverEnv, type McpSession } from '../support/mcp-clients.ts';
-import { trinoQuery } from '../support/trino-sql.ts';
+import { connectStdio, type McpSession } from '../support/mcp-clients.ts';
+import { serverEnv } from '../support/processes.ts';
+import { trinoQuery, uniqueName } from '../support/trino-sql.ts';
 
-const S = `corpus_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+const S = uniqueName('corpus');
 const T = `memory.${S}.t1`;
 
 /** Statements that must not write or change state. Code: what the server answers. */
@@ -164,10 +164,6 @@ describe('read-only policy corpus, through execute_query on real Trino', () => {
     await trinoQuery(`DROP TABLE IF EXISTS memory.${S}.t2`);
     await trinoQuery(`DROP TABLE IF EXISTS ${T}`);
     await trinoQuery(`DROP SCHEMA IF EXISTS memory.${S}`);
-  });
-
-  it(`holds at least 80 statements (${ATTEMPTS.length} attempts, ${READS.length} reads)`, () => {
-    expect(ATTEMPTS.length + READS.length).toBeGreaterThanOrEqual(80);
   });
 
   it('refuses every write, state change and smuggling attempt', async () => {

@@ -1,15 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStdio, GENERATIONS, SERVER_BIN, serverEnv, type McpSession } from '../support/mcp-clients.ts';
-import { settledQueryState, trinoQuery } from '../support/trino-sql.ts';
+import { INITIALIZE, INITIALIZED, toolsCall } from '../support/json-rpc.ts';
+import { connectStdio, GENERATIONS, PROTOCOL_VERSION, type McpSession } from '../support/mcp-clients.ts';
+import { runProcess, SERVER_BIN, serverEnv } from '../support/processes.ts';
+import { findQuery, killLeftoverQueries, settledQueryState, slowCallInFlight, slowSql, trinoQuery, uniqueName } from '../support/trino-sql.ts';
 
-// A query that runs for minutes on any machine: it must be cut short by the server.
-const SLOW_SQL = 'SELECT sum(extendedprice * (1 - discount)) FROM tpch.sf1000.lineitem';
+afterAll(killLeftoverQueries);
 
 describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (generation) => {
   let mcp: McpSession;
-  const table = `it_${randomUUID().replaceAll('-', '')}`;
+  const table = uniqueName();
 
   beforeAll(async () => {
     await trinoQuery(`CREATE TABLE memory.default.${table} AS SELECT 1 AS id, 'kept' AS label`);
@@ -28,7 +28,7 @@ describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (g
   });
 
   it('negotiates its protocol generation', () => {
-    if (generation.startsWith('v2')) expect(mcp.protocolVersion()).toBe('2026-07-28');
+    expect(mcp.protocolVersion()).toBe(PROTOCOL_VERSION[generation]);
   });
 
   it('list_catalogs contains tpch and memory', async () => {
@@ -164,22 +164,12 @@ describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (g
   });
 
   it('cancelling the request cancels the Trino query', async () => {
-    const marker = `it_cancel_${randomUUID().replaceAll('-', '')}`;
     const controller = new AbortController();
-    const call = mcp.callTool('execute_query', { sql: `${SLOW_SQL} /* ${marker} */` }, controller.signal);
-    // Wait until Trino has the query, then cancel from the client side.
-    let queryId: string | undefined;
-    for (let i = 0; i < 100 && !queryId; i++) {
-      const rows = await trinoQuery(
-        `SELECT query_id FROM system.runtime.queries WHERE query LIKE '%${marker}%' AND query NOT LIKE '%system.runtime.queries%'`,
-      );
-      queryId = rows[0]?.[0] as string | undefined;
-      if (!queryId) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(queryId).toBeDefined();
+    // Cancel from the client side only once Trino has the query.
+    const { call, queryId } = await slowCallInFlight(mcp, controller.signal);
     controller.abort();
     await expect(call).rejects.toThrow();
-    expect(await settledQueryState(queryId!)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
+    expect(await settledQueryState(queryId)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
   });
 });
 
@@ -187,7 +177,7 @@ describe('timeouts, outages and bad configuration', () => {
   it('a query that outlives TRINO_QUERY_TIMEOUT returns TIMEOUT and is cancelled', async () => {
     const mcp = await connectStdio('v2 client, protocol 2026-07-28', serverEnv({ TRINO_QUERY_TIMEOUT: '2' }));
     try {
-      const r = await mcp.callTool('execute_query', { sql: SLOW_SQL });
+      const r = await mcp.callTool('execute_query', { sql: slowSql() });
       expect(r.isError).toBe(true);
       expect(r.structuredContent?.['code']).toBe('TIMEOUT');
       const queryId = r.structuredContent?.['queryId'] as string;
@@ -212,40 +202,21 @@ describe('timeouts, outages and bad configuration', () => {
     }
   });
 
-  function runServer(env: Record<string, string>, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [SERVER_BIN], { env: { PATH: process.env['PATH'] ?? '', ...env } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(input);
-    });
-  }
-
   it('SIGTERM while a query runs: exit 0, and the Trino query is cancelled, not left running', async () => {
-    const marker = `it_sigterm_${randomUUID().replaceAll('-', '')}`;
+    const marker = uniqueName('it_sigterm');
     const child = spawn(process.execPath, [SERVER_BIN], { env: serverEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    const send = (m: unknown) => child.stdin.write(`${JSON.stringify(m)}\n`);
-    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'execute_query', arguments: { sql: `${SLOW_SQL} /* ${marker} */` } } });
-    let queryId: string | undefined;
-    for (let i = 0; i < 100 && !queryId; i++) {
-      const rows = await trinoQuery(`SELECT query_id FROM system.runtime.queries WHERE query LIKE '%${marker}%' AND query NOT LIKE '%system.runtime.queries%'`);
-      queryId = rows[0]?.[0] as string | undefined;
-      if (!queryId) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(queryId).toBeDefined();
+    for (const m of [INITIALIZE, INITIALIZED, toolsCall(2, 'execute_query', { sql: slowSql(marker) })]) child.stdin.write(`${JSON.stringify(m)}\n`);
+    const { queryId } = await findQuery(marker);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(await settledQueryState(queryId!)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
+    expect(await settledQueryState(queryId)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
   });
 
   it('bad configuration → exit status 2 and one line naming the variable', async () => {
-    const r = await runServer({ TRINO_PORT: 'eighty', TRINO_PASSWORD: 'hunter2-secret' });
+    const r = await runProcess(process.execPath, [SERVER_BIN], {
+      env: { PATH: process.env['PATH'] ?? '', TRINO_PORT: 'eighty', TRINO_PASSWORD: 'hunter2-secret' },
+    });
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -255,14 +226,7 @@ describe('timeouts, outages and bad configuration', () => {
   });
 
   it('stdout carries only JSON-RPC; logs go to stderr and never show the password', async () => {
-    const init = {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    };
-    const call = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_catalogs', arguments: {} } };
-    const input = [init, { jsonrpc: '2.0', method: 'notifications/initialized' }, call].map((m) => JSON.stringify(m)).join('\n') + '\n';
+    const input = [INITIALIZE, INITIALIZED, toolsCall(2, 'list_catalogs')].map((m) => `${JSON.stringify(m)}\n`).join('');
     // stdin closes right after the input: keep it open until both answers arrived.
     const child = spawn(process.execPath, [SERVER_BIN], {
       env: { ...serverEnv(), TRINO_PASSWORD: 'hunter2-secret' },

@@ -1,9 +1,7 @@
+/** The built server over HTTP as a process: started, watched through its log, stopped. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Client as ClientV2, StreamableHTTPClientTransport as HttpTransportV2 } from '@modelcontextprotocol/client';
-import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport as HttpTransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort } from '../harness/trino-server.ts';
-import { SERVER_BIN, serverEnv } from './mcp-clients.ts';
+import { runProcess, SERVER_BIN, serverEnv } from './processes.ts';
 
 /** The built server over HTTP, started by a test. */
 export interface HttpServerHandle {
@@ -29,11 +27,8 @@ export interface HttpServerHandle {
 const START_TIMEOUT_MS = 20_000;
 const running = new Set<HttpServerHandle>();
 
-function spawnServer(env: Record<string, string>, port: number): ChildProcess {
-  return spawn(process.execPath, [SERVER_BIN], {
-    env: { ...serverEnv(), MCP_TRANSPORT: 'http', MCP_PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function httpServerEnv(env: Record<string, string>, port: number): Record<string, string> {
+  return { ...serverEnv(), MCP_TRANSPORT: 'http', MCP_PORT: String(port), ...env };
 }
 
 function parseLogs(text: string): Array<Record<string, unknown>> {
@@ -56,7 +51,7 @@ function parseLogs(text: string): Array<Record<string, unknown>> {
  */
 export async function startHttpServer(env: Record<string, string> = {}): Promise<HttpServerHandle> {
   const port = env['MCP_PORT'] ? Number(env['MCP_PORT']) : await freePort();
-  const child = spawnServer(env, port);
+  const child = spawn(process.execPath, [SERVER_BIN], { env: httpServerEnv(env, port), stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stdout!.resume();
   child.stderr!.setEncoding('utf8');
@@ -136,81 +131,11 @@ export async function startHttpServerExpectingExit(
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; stderr: string }> {
   const port = env['MCP_PORT'] ? Number(env['MCP_PORT']) : await freePort();
-  const child = spawnServer(env, port);
-  let err = '';
-  child.stdout!.resume();
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (err += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server still running after ${timeoutMs} ms; stderr:\n${err}`));
-    }, timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr: err });
-    });
-  });
+  const { code, stderr } = await runProcess(process.execPath, [SERVER_BIN], { env: httpServerEnv(env, port), timeoutMs });
+  return { code, stderr };
 }
 
 /** Lines of stderr that are not JSON log lines (the one-line refusals of main). */
 export function plainLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
-}
-
-// ------------------------------------------------------------------------------------------
-// MCP clients over streamable HTTP
-
-export type HttpGeneration = 'v2 client, protocol 2026-07-28' | 'v1 client (@modelcontextprotocol/sdk)';
-export const HTTP_GENERATIONS: readonly HttpGeneration[] = ['v2 client, protocol 2026-07-28', 'v1 client (@modelcontextprotocol/sdk)'];
-
-export interface HttpToolResult {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  structuredContent?: Record<string, unknown>;
-}
-
-export interface HttpMcpSession {
-  callTool(name: string, args?: Record<string, unknown>, signal?: AbortSignal): Promise<HttpToolResult>;
-  listTools(): Promise<Array<{ name: string }>>;
-  protocolVersion(): string | undefined;
-  close(): Promise<void>;
-}
-
-/**
- * Connects a client of the given generation to `url` over streamable HTTP. `headers` go on
- * every request (e.g. Authorization); `fetch` replaces the transport's fetch (e.g. to trust
- * a test certificate). Request timeouts are raised to 120 s: the tests bound their own waits.
- */
-export async function connectHttp(
-  generation: HttpGeneration,
-  url: string,
-  options: { headers?: Record<string, string>; fetch?: typeof fetch } = {},
-): Promise<HttpMcpSession> {
-  const transportOptions = {
-    ...(options.headers ? { requestInit: { headers: options.headers } } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  };
-  const timeout = 120_000;
-  if (generation === 'v1 client (@modelcontextprotocol/sdk)') {
-    const client = new ClientV1({ name: 'it-http-v1', version: '1.0.0' });
-    const transport = new HttpTransportV1(new URL(url), transportOptions);
-    await client.connect(transport);
-    return {
-      callTool: async (name, args = {}, signal) =>
-        (await client.callTool({ name, arguments: args }, undefined, { timeout, ...(signal ? { signal } : {}) })) as HttpToolResult,
-      listTools: async () => (await client.listTools()).tools,
-      protocolVersion: () => transport.protocolVersion,
-      close: () => client.close(),
-    };
-  }
-  const client = new ClientV2({ name: 'it-http-v2', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  await client.connect(new HttpTransportV2(new URL(url), transportOptions));
-  return {
-    callTool: async (name, args = {}, signal) =>
-      (await client.callTool({ name, arguments: args }, { timeout, ...(signal ? { signal } : {}) })) as HttpToolResult,
-    listTools: async () => (await client.listTools()).tools,
-    protocolVersion: () => client.getNegotiatedProtocolVersion(),
-    close: () => client.close(),
-  };
 }

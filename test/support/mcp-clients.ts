@@ -1,11 +1,28 @@
-import { Client as ClientV2 } from '@modelcontextprotocol/client';
+/**
+ * Real MCP clients of both generations behind one small interface, over stdio and over
+ * streamable HTTP: the tests are written once and run with either.
+ */
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as HttpTransportV2,
+  type OAuthClientProvider,
+} from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioTransportV2 } from '@modelcontextprotocol/client/stdio';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as StdioTransportV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { fileURLToPath } from 'node:url';
-import { trinoUrl } from './trino-sql.ts';
+import { StreamableHTTPClientTransport as HttpTransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LATEST_PROTOCOL_VERSION as V1_LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { SERVER_BIN } from './processes.ts';
 
-export const SERVER_BIN = fileURLToPath(new URL('../../dist/app/main.js', import.meta.url));
+export type Generation = 'v2 client, protocol 2026-07-28' | 'v1 client (@modelcontextprotocol/sdk)';
+export const GENERATIONS: readonly Generation[] = ['v2 client, protocol 2026-07-28', 'v1 client (@modelcontextprotocol/sdk)'];
+
+/** The protocol version each generation must end up speaking with this server. */
+export const PROTOCOL_VERSION: Readonly<Record<Generation, string>> = {
+  'v2 client, protocol 2026-07-28': '2026-07-28',
+  // The v1 client offers its latest version; the server must accept it rather than downgrade.
+  'v1 client (@modelcontextprotocol/sdk)': V1_LATEST_PROTOCOL_VERSION,
+};
 
 export interface ToolResult {
   isError?: boolean;
@@ -13,58 +30,99 @@ export interface ToolResult {
   structuredContent?: Record<string, unknown>;
 }
 
-/** The two client generations behind one small interface. */
+export interface ToolInfo {
+  name: string;
+  annotations?: Record<string, unknown>;
+  inputSchema: unknown;
+  outputSchema?: unknown;
+}
+
 export interface McpSession {
   readonly generation: Generation;
   callTool(name: string, args?: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
-  listTools(): Promise<Array<{ name: string; annotations?: Record<string, unknown>; inputSchema: unknown; outputSchema?: unknown }>>;
+  listTools(): Promise<ToolInfo[]>;
+  /** The protocol version negotiated at connect. */
   protocolVersion(): string | undefined;
   close(): Promise<void>;
 }
 
-export type Generation = 'v2 client, protocol 2026-07-28' | 'v1 client (@modelcontextprotocol/sdk)';
-export const GENERATIONS: readonly Generation[] = ['v2 client, protocol 2026-07-28', 'v1 client (@modelcontextprotocol/sdk)'];
+// Above the SDKs' 60 s default: a test bounds its own waits, and a slow call must fail
+// there, with the test's message, not as a client timeout.
+const REQUEST_TIMEOUT_MS = 120_000;
+const requestOptions = (signal?: AbortSignal) => ({ timeout: REQUEST_TIMEOUT_MS, ...(signal ? { signal } : {}) });
 
-/** Environment for the built server pointed at the test Trino. */
-export function serverEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const url = new URL(trinoUrl());
+async function connectV1(transport: StdioTransportV1 | HttpTransportV1): Promise<McpSession> {
+  // The v1 client tells only transports with setProtocolVersion (HTTP) what it negotiated:
+  // give every transport one, so stdio sessions report their version too.
+  let negotiated: string | undefined;
+  const target = transport as { setProtocolVersion?: (version: string) => void };
+  const own = target.setProtocolVersion?.bind(transport);
+  target.setProtocolVersion = (version) => {
+    negotiated = version;
+    own?.(version);
+  };
+  const client = new ClientV1({ name: 'it-v1', version: '1.0.0' });
+  await client.connect(transport);
   return {
-    PATH: process.env['PATH'] ?? '',
-    TRINO_HOST: url.hostname,
-    TRINO_PORT: url.port || (url.protocol === 'https:' ? '443' : '80'),
-    TRINO_SCHEME: url.protocol.replace(':', ''),
-    TRINO_USER: 'trino-mcp-it',
-    TRINO_CATALOG: 'tpch',
-    TRINO_SCHEMA: 'tiny',
-    ...extra,
+    generation: 'v1 client (@modelcontextprotocol/sdk)',
+    callTool: async (name, args = {}, signal) => (await client.callTool({ name, arguments: args }, undefined, requestOptions(signal))) as ToolResult,
+    listTools: async () => (await client.listTools()).tools as ToolInfo[],
+    protocolVersion: () => negotiated,
+    close: () => client.close(),
   };
 }
 
-/** Starts the built server over stdio and connects a client of the given generation. */
-export async function connectStdio(generation: Generation, env: Record<string, string>): Promise<McpSession> {
-  const params = { command: process.execPath, args: [SERVER_BIN], env, stderr: 'pipe' as const };
-  if (generation === 'v1 client (@modelcontextprotocol/sdk)') {
-    const client = new ClientV1({ name: 'it-v1', version: '1.0.0' });
-    const transport = new StdioTransportV1(params);
-    await client.connect(transport);
-    return {
-      generation,
-      callTool: async (name, args = {}, signal) =>
-        (await client.callTool({ name, arguments: args }, undefined, signal ? { signal } : undefined)) as ToolResult,
-      listTools: async () => (await client.listTools()).tools as never,
-      protocolVersion: () => (client as unknown as { _transport?: { protocolVersion?: string } })._transport?.protocolVersion,
-      close: () => client.close(),
-    };
-  }
+async function connectV2(transport: StdioTransportV2 | HttpTransportV2): Promise<McpSession> {
   const client = new ClientV2({ name: 'it-v2', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  const transport = new StdioTransportV2(params);
   await client.connect(transport);
   return {
-    generation,
-    callTool: async (name, args = {}, signal) =>
-      (await client.callTool({ name, arguments: args }, signal ? { signal } : undefined)) as ToolResult,
-    listTools: async () => (await client.listTools()).tools as never,
+    generation: 'v2 client, protocol 2026-07-28',
+    callTool: async (name, args = {}, signal) => (await client.callTool({ name, arguments: args }, requestOptions(signal))) as ToolResult,
+    listTools: async () => (await client.listTools()).tools as ToolInfo[],
     protocolVersion: () => client.getNegotiatedProtocolVersion(),
     close: () => client.close(),
   };
+}
+
+/** A command that speaks MCP on stdio; `onStderr` sees its stderr from the start. */
+export interface StdioCommand {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  onStderr?: (chunk: string) => void;
+}
+
+/** Starts `command` and connects a client of the given generation to its stdio. */
+export async function connectStdioCommand(generation: Generation, { command, args, env, onStderr }: StdioCommand): Promise<McpSession> {
+  const params = { command, args, env, stderr: 'pipe' as const };
+  const transport = generation === 'v1 client (@modelcontextprotocol/sdk)' ? new StdioTransportV1(params) : new StdioTransportV2(params);
+  if (onStderr) transport.stderr?.on('data', (d: Buffer) => onStderr(d.toString()));
+  return transport instanceof StdioTransportV1 ? connectV1(transport) : connectV2(transport);
+}
+
+/** Starts the built server over stdio with `env` and connects a client of the given generation. */
+export function connectStdio(generation: Generation, env: Record<string, string>): Promise<McpSession> {
+  return connectStdioCommand(generation, { command: process.execPath, args: [SERVER_BIN], env });
+}
+
+export interface HttpClientOptions {
+  /** Sent on every request (e.g. Authorization). */
+  headers?: Record<string, string>;
+  /** Replaces the transport's fetch (e.g. one that trusts a test certificate). */
+  fetch?: typeof fetch;
+  /** Lets the client get its own token (RFC 9728 discovery, then the provider's flow). */
+  authProvider?: OAuthClientProvider;
+}
+
+/** Connects a client of the given generation to `url` over streamable HTTP. */
+export function connectHttp(generation: Generation, url: string, options: HttpClientOptions = {}): Promise<McpSession> {
+  const transportOptions = {
+    ...(options.headers ? { requestInit: { headers: options.headers } } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.authProvider ? { authProvider: options.authProvider } : {}),
+  };
+  return generation === 'v1 client (@modelcontextprotocol/sdk)'
+    ? // The two SDKs' OAuthClientProvider types differ only in their own type names.
+      connectV1(new HttpTransportV1(new URL(url), transportOptions as ConstructorParameters<typeof HttpTransportV1>[1]))
+    : connectV2(new HttpTransportV2(new URL(url), transportOptions));
 }
