@@ -232,14 +232,14 @@ describe('over stdio: one client, concurrent calls', () => {
     }
   }, 60_000);
 
-  it('serves waiting calls in turn, first come first served, as cancelled calls give their slot back', async () => {
+  it('serves waiting calls in turn, first come first served, as cancelled calls give their slot back; a call cancelled while waiting never runs', async () => {
     const client = await connectStdio('v1 client (@modelcontextprotocol/sdk)', serverEnv({ TRINO_QUEUE_TIMEOUT: '30', TRINO_QUERY_TIMEOUT: '60', TRINO_MAX_CONCURRENT_QUERIES_PER_USER: '1' }));
     const prefix = runId();
-    const aborts = [0, 1, 2].map(() => new AbortController());
+    const aborts = [0, 1, 2, 3].map(() => new AbortController());
     try {
       const calls = aborts.map((a, i) => client.callTool('execute_query', { sql: slowSql(`${prefix}_turn_${i}`) }, a.signal));
       for (const c of calls) c.catch(() => undefined);
-      const activeMarkers = async (expected: string) => {
+      const activeOnce = async (expected: string) => {
         const deadline = Date.now() + 20_000;
         for (;;) {
           const active = (await sightings(prefix)).filter((s) => s.active);
@@ -247,14 +247,20 @@ describe('over stdio: one client, concurrent calls', () => {
           await new Promise((r) => setTimeout(r, 50));
         }
       };
-      for (let i = 0; i < 3; i++) {
-        const active = await activeMarkers(`${prefix}_turn_${i}`);
+      for (const i of [0, 1, 3]) {
+        const active = await activeOnce(`${prefix}_turn_${i}`);
         // Exactly the call whose turn it is runs in Trino; the later ones still wait.
         expect(active.map((s) => s.marker)).toEqual([`${prefix}_turn_${i}`]);
+        if (i === 0) {
+          // The third call gives up while it waits: it leaves the queue, so the fourth comes after the second.
+          aborts[2]!.abort();
+          await expect(calls[2]).rejects.toThrow();
+        }
         aborts[i]!.abort();
         await expect(calls[i]).rejects.toThrow();
         expect(await settledQueryState(active[0]!.id)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
       }
+      expect((await sightings(prefix)).map((s) => s.marker)).not.toContain(`${prefix}_turn_2`);
     } finally {
       for (const a of aborts) a.abort();
       await client.close();
