@@ -4,6 +4,7 @@
 import 'reflect-metadata';
 import { parseStatement } from '../dist/domain/statement.js';
 import { Call, readCapped } from '../dist/use-cases/call.js';
+import { QuerySlots } from '../dist/use-cases/query-slots.js';
 import { renderTable } from '../dist/adapters/mcp/render.js';
 
 const results = [];
@@ -69,14 +70,53 @@ async function cappedReadMemory() {
   globalThis.gc?.();
   const before = process.memoryUsage().heapUsed;
   const t = performance.now();
-  const call = new Call({ subject: 'b', scopes: [], via: 'bench' }, new AbortController().signal, 60_000);
+  const call = new Call({ subject: 'b', scopes: [], via: 'bench' }, new AbortController().signal, 60_000, defaultSlots());
   const result = await readCapped(engine, 'x', call, { maxRows: 1000, defaults: {} });
+  call.end();
   const ms = performance.now() - t;
   const grewMb = (process.memoryUsage().heapUsed - before) / 1e6;
   results.push({ name: `read a 10M-row stream with cap 1000 (rows pulled: ${produced})`, median: ms, p95: ms, targetMs: 50, ok: ms <= 50 && result.truncated });
   results.push({ name: 'heap growth for that read (MB)', median: grewMb, p95: grewMb, targetMs: 16, ok: grewMb <= 16 });
 }
 await cappedReadMemory();
+
+/** The slots of a server with the default limits. */
+function defaultSlots() {
+  return new QuerySlots({ maxConcurrent: 16, maxConcurrentPerUser: 4, maxQueued: 64, queueTimeoutMs: 5_000 });
+}
+
+/** Median over `rounds` of the mean time of one `fn` in a round of `perRound` sequential awaits, in ms. */
+async function measureAsync(name, fn, { rounds = 30, perRound = 1000, targetMs }) {
+  for (let i = 0; i < perRound; i++) await fn(); // warm-up
+  const means = [];
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now();
+    for (let i = 0; i < perRound; i++) await fn();
+    means.push((performance.now() - t) / perRound);
+  }
+  means.sort((a, b) => a - b);
+  const median = means[Math.floor(means.length / 2)];
+  const p95 = means[Math.floor(means.length * 0.95)];
+  results.push({ name, median, p95, targetMs, ok: median <= targetMs });
+}
+
+// What TRINO_MAX_CONCURRENT_QUERIES costs a call that finds a slot free: the hot path.
+{
+  const signal = new AbortController().signal;
+  const slots = defaultSlots();
+  await measureAsync('query slot: take and give back, free slot (per call)', async () => {
+    const release = await slots.acquire('b', signal);
+    release();
+  }, { targetMs: 0.01 });
+  // Under contention: four holders, a queue of calls handed a slot one after the other.
+  await measureAsync('query slot: handed over to a waiting call (per call)', async () => {
+    const held = await Promise.all([0, 1, 2, 3].map(() => slots.acquire('b', signal)));
+    const waiting = slots.acquire('b', signal);
+    held[0]();
+    (await waiting)();
+    for (const r of held.slice(1)) r();
+  }, { targetMs: 0.1, perRound: 200 });
+}
 
 let failed = 0;
 for (const r of results) {

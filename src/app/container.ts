@@ -8,6 +8,7 @@ import { Logger } from '../ports/logger.ts';
 import { TokenVerifier } from '../ports/token-verifier.ts';
 import type { QuerySettings } from '../use-cases/call.ts';
 import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../use-cases/catalog.ts';
+import { QuerySlots } from '../use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../use-cases/statements.ts';
 import { TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
@@ -62,11 +63,23 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
       return new SqlQueryPolicy({ allowPassthrough, allowedTableFunctions, allowlist, defaults }, ctx.get(Access));
     })
     .inSingletonScope();
+  // One for the process: the caps hold across every transport, request and batch.
+  bind(QuerySlots)
+    .toDynamicValue((ctx) => {
+      const { limits } = ctx.get<Config>(AppConfig);
+      return new QuerySlots({
+        maxConcurrent: limits.maxConcurrentQueries,
+        maxConcurrentPerUser: limits.maxConcurrentQueriesPerUser,
+        maxQueued: limits.maxQueuedQueries,
+        queueTimeoutMs: limits.queueTimeoutMs,
+      });
+    })
+    .inSingletonScope();
   bind<UseCases>(UseCases)
     .toDynamicValue((ctx) => {
       const config = ctx.get<Config>(AppConfig);
       const settings: QuerySettings = { maxRows: config.maxRows, timeoutMs: config.queryTimeoutMs, defaults: config.defaults };
-      const deps = [ctx.get<QueryEngine>(QueryEngine), settings, ctx.get<QueryPolicy>(Policy)] as const;
+      const deps = [ctx.get<QueryEngine>(QueryEngine), settings, ctx.get<QueryPolicy>(Policy), ctx.get(QuerySlots)] as const;
       return {
         listCatalogs: new ListCatalogs(...deps),
         listSchemas: new ListSchemas(...deps),

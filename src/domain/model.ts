@@ -29,6 +29,17 @@ export interface Principal {
   readonly via: string;
 }
 
+/**
+ * Who counts as one user for per-user limits: the subject alone. Over HTTP it is the
+ * token's `sub`, which the identity provider keeps unique and stable, unlike names and
+ * emails; over stdio it is the operator. `via` names the transport, not the person: a
+ * user reaching the server two ways is still one user. Without OAuth every HTTP caller is
+ * the one anonymous subject, and so shares one budget.
+ */
+export function userKey(principal: Principal): string {
+  return principal.subject;
+}
+
 /** Session defaults for name resolution (from TRINO_CATALOG / TRINO_SCHEMA). */
 export interface NameDefaults {
   readonly catalog?: string;

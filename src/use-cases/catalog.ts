@@ -4,6 +4,7 @@ import type { Principal, TableName, TabularResult } from '../domain/model.ts';
 import type { ObjectRef, QueryPolicy } from '../domain/policy.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { Call, readCapped, type QuerySettings } from './call.ts';
+import type { QuerySlots } from './query-slots.ts';
 
 /** What every use-case is built from. */
 export abstract class UseCase {
@@ -11,10 +12,17 @@ export abstract class UseCase {
     protected readonly engine: QueryEngine,
     protected readonly settings: QuerySettings,
     protected readonly policy: QueryPolicy,
+    private readonly slots: QuerySlots,
   ) {}
 
-  protected call(principal: Principal, signal: AbortSignal): Call {
-    return new Call(principal, signal, this.settings.timeoutMs);
+  /** Runs `work` as one call: one deadline, one query slot, given back however the call ends. */
+  protected async call<T>(principal: Principal, signal: AbortSignal, work: (call: Call) => Promise<T>): Promise<T> {
+    const call = new Call(principal, signal, this.settings.timeoutMs, this.slots);
+    try {
+      return await work(call);
+    } finally {
+      call.end();
+    }
   }
 
   /** Refuses an object outside the allowlist, naming it. */
@@ -63,7 +71,7 @@ function notFound(err: unknown, what: string): never {
 
 export class ListCatalogs extends UseCase {
   async execute(principal: Principal, signal: AbortSignal): Promise<NameList> {
-    const result = await this.read('SHOW CATALOGS', this.call(principal, signal), LISTING_READ_LIMIT);
+    const result = await this.call(principal, signal, (call) => this.read('SHOW CATALOGS', call, LISTING_READ_LIMIT));
     return firstColumn(result, (catalog) => this.policy.visible({ catalog }), this.settings.maxRows);
   }
 }
@@ -73,7 +81,8 @@ export class ListSchemas extends UseCase {
     const catalog = this.requireCatalog(args.catalog);
     this.requireVisible({ catalog });
     try {
-      const result = await this.read(`SHOW SCHEMAS FROM ${quoteQualified(catalog)}`, this.call(principal, signal), LISTING_READ_LIMIT);
+      const sql = `SHOW SCHEMAS FROM ${quoteQualified(catalog)}`;
+      const result = await this.call(principal, signal, (call) => this.read(sql, call, LISTING_READ_LIMIT));
       return { catalog, ...firstColumn(result, (schema) => this.policy.visible({ catalog, schema }), this.settings.maxRows) };
     } catch (err) {
       notFound(err, `Catalog ${quoteQualified(catalog)}`);
@@ -89,7 +98,7 @@ export class ListTables extends UseCase {
     this.requireVisible({ catalog, schema });
     try {
       const sql = `SHOW TABLES FROM ${quoteQualified(catalog, schema)}`;
-      const result = await this.read(sql, this.call(principal, signal), LISTING_READ_LIMIT);
+      const result = await this.call(principal, signal, (call) => this.read(sql, call, LISTING_READ_LIMIT));
       return { catalog, schema, ...firstColumn(result, (table) => this.policy.visible({ catalog, schema, table }), this.settings.maxRows) };
     } catch (err) {
       notFound(err, `Schema ${quoteQualified(catalog, schema)}`);
@@ -116,7 +125,7 @@ export class DescribeTable extends UseCase {
     let result: TabularResult;
     try {
       // DESCRIBE has no row cap of its own: a table's columns are read whole.
-      result = await this.read(`DESCRIBE ${qualified}`, this.call(principal, signal), Number.MAX_SAFE_INTEGER);
+      result = await this.call(principal, signal, (call) => this.read(`DESCRIBE ${qualified}`, call, Number.MAX_SAFE_INTEGER));
     } catch (err) {
       notFound(err, `Table ${qualified}`);
     }

@@ -9,7 +9,8 @@ import { UseCase } from './catalog.ts';
 /**
  * The policy step of every statement: the text rules, then, with allowlists, Trino's
  * analysis of what the statement touches. The analysis runs under the call, so it shares
- * the call's one deadline with the query that follows.
+ * the call's one deadline and its one query slot with the query that follows; a statement
+ * the text rules refuse never takes a slot.
  */
 export async function authorize(
   statement: Statement,
@@ -37,10 +38,11 @@ abstract class RunStatement extends UseCase {
       throw new DomainError('INVALID_ARGUMENT', `limit must be a whole number of at least 1, got ${args.limit}.`);
     }
     const statement = parseStatement(args.sql);
-    const call = this.call(principal, signal);
-    await authorize(statement, this.mode, call, { policy: this.policy, engine: this.engine, defaults: this.settings.defaults });
     const cap = Math.min(args.limit ?? this.settings.maxRows, this.settings.maxRows);
-    return this.read(statement.text, call, cap);
+    return this.call(principal, signal, async (call) => {
+      await authorize(statement, this.mode, call, { policy: this.policy, engine: this.engine, defaults: this.settings.defaults });
+      return this.read(statement.text, call, cap);
+    });
   }
 }
 
@@ -62,9 +64,10 @@ export class ExplainQuery extends UseCase {
   ): Promise<{ type: ExplainType; plan: string }> {
     const type = args.type ?? 'LOGICAL';
     const statement = explainOf(parseStatement(args.sql), type);
-    const call = this.call(principal, signal);
-    await authorize(statement, 'read', call, { policy: this.policy, engine: this.engine, defaults: this.settings.defaults });
-    const result = await this.read(statement.text, call, Number.MAX_SAFE_INTEGER);
+    const result = await this.call(principal, signal, async (call) => {
+      await authorize(statement, 'read', call, { policy: this.policy, engine: this.engine, defaults: this.settings.defaults });
+      return this.read(statement.text, call, Number.MAX_SAFE_INTEGER);
+    });
     const plan =
       type === 'VALIDATE'
         ? `valid: ${String(result.rows[0]?.[0])}`

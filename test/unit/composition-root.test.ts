@@ -11,6 +11,7 @@ import { SqlQueryPolicy, type QueryPolicy } from '../../src/domain/policy.ts';
 import { parseStatement } from '../../src/domain/statement.ts';
 import { QueryEngine } from '../../src/ports/query-engine.ts';
 import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../src/use-cases/catalog.ts';
+import { QuerySlots } from '../../src/use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 
@@ -60,6 +61,20 @@ describe('composition root', () => {
     expect(policy.visible({ catalog: 'tpch', schema: 'sf1', table: 'orders' })).toBe(false);
     expect(policy.visible({ catalog: 'memory' })).toBe(false);
     expect(container.get(Access).settings).toEqual({ allowWrites: true, requiredScopes: [], writeScope: undefined });
+  });
+
+  it('builds one QuerySlots for the process from the TRINO_MAX_CONCURRENT_* and queue settings', () => {
+    const container = containerFor({
+      TRINO_MAX_CONCURRENT_QUERIES: '7',
+      TRINO_MAX_CONCURRENT_QUERIES_PER_USER: '3',
+      TRINO_MAX_QUEUED_QUERIES: '11',
+      TRINO_QUEUE_TIMEOUT: '2',
+    });
+    const slots = container.get(QuerySlots);
+    expect(slots.limits).toEqual({ maxConcurrent: 7, maxConcurrentPerUser: 3, maxQueued: 11, queueTimeoutMs: 2_000 });
+    expect(container.get(QuerySlots)).toBe(slots);
+    // The defaults: 16 in total, 4 per user, 64 waiting for up to 5 s.
+    expect(containerFor({}).get(QuerySlots).limits).toEqual({ maxConcurrent: 16, maxConcurrentPerUser: 4, maxQueued: 64, queueTimeoutMs: 5_000 });
   });
 
   it('the write scope applies over HTTP with OAuth only: over stdio the operator is the caller', () => {

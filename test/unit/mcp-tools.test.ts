@@ -12,10 +12,12 @@ import type { ObjectRef } from '../../src/domain/policy.ts';
 import type { QueryEngine } from '../../src/ports/query-engine.ts';
 import type { QuerySettings } from '../../src/use-cases/call.ts';
 import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../src/use-cases/catalog.ts';
+import { QuerySlots } from '../../src/use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
+import { roomySlots } from './support/slots.ts';
 
 const TOOLS = ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
 const principal: Principal = { subject: 'alice@example.com', scopes: [], via: 'test' };
@@ -46,6 +48,8 @@ interface StartOptions {
   /** With OAUTH_WRITE_SCOPE set: whether the caller's token holds it; no write scope at all unless told. */
   writeTools?: boolean;
   visible?: (object: ObjectRef) => boolean;
+  /** The query slots the use-cases share; roomy unless told. */
+  slots?: QuerySlots;
 }
 
 /** The MCP edge over the fake engine and policy, built as the container builds it. */
@@ -55,17 +59,18 @@ function serversFor(engine: InMemoryQueryEngine, policy: FakeQueryPolicy, log: C
     requiredScopes: [],
     writeScope: options.writeTools === undefined ? undefined : WRITE_SCOPE,
   });
+  const slots = options.slots ?? roomySlots();
   return new TrinoMcpServer(
     mcpSettings,
     access,
     {
-      listCatalogs: new ListCatalogs(options.brokenCatalogs ? explodingEngine : engine, settings, policy),
-      listSchemas: new ListSchemas(engine, settings, policy),
-      listTables: new ListTables(engine, settings, policy),
-      describeTable: new DescribeTable(engine, settings, policy),
-      executeQuery: new ExecuteQuery(engine, settings, policy),
-      executeStatement: new ExecuteStatement(engine, settings, policy),
-      explainQuery: new ExplainQuery(engine, settings, policy),
+      listCatalogs: new ListCatalogs(options.brokenCatalogs ? explodingEngine : engine, settings, policy, slots),
+      listSchemas: new ListSchemas(engine, settings, policy, slots),
+      listTables: new ListTables(engine, settings, policy, slots),
+      describeTable: new DescribeTable(engine, settings, policy, slots),
+      executeQuery: new ExecuteQuery(engine, settings, policy, slots),
+      executeStatement: new ExecuteStatement(engine, settings, policy, slots),
+      explainQuery: new ExplainQuery(engine, settings, policy, slots),
     },
     new Inflight(),
     log,
@@ -499,6 +504,30 @@ describe('TrinoMcpServer internal errors', () => {
       const calls = h.log.withMessage('tool call');
       expect(calls).toHaveLength(1);
       expect(calls[0]!.fields).toMatchObject({ tool: 'list_catalogs', user: principal.subject, outcome: 'INTERNAL' });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('TrinoMcpServer with every query slot taken', () => {
+  it('answers a call beyond the caller’s slots with a BUSY tool error, retryable, and runs nothing for it', async () => {
+    const slots = new QuerySlots({ maxConcurrent: 10, maxConcurrentPerUser: 1, maxQueued: 0, queueTimeoutMs: 0 });
+    const h = await start({ slots });
+    try {
+      h.engine.define('SELECT sleep', { hang: true });
+      const abort = new AbortController();
+      const holder = h.call('execute_query', { sql: 'SELECT sleep' }, abort.signal).catch(() => undefined);
+      await waitUntil(() => h.engine.isRunning('fake_1'));
+      const r = await h.call('list_catalogs');
+      expect(r.isError).toBe(true);
+      expect(r.structuredContent).toMatchObject({ code: 'BUSY', retryable: true });
+      expect(outputSchemas.list_catalogs.safeParse(r.structuredContent).success).toBe(true);
+      expect(h.engine.statements).toEqual(['SELECT sleep']);
+      abort.abort();
+      await holder;
+      await waitUntil(() => slots.usage.running === 0);
+      expect(h.log.withMessage('tool call').map((e) => e.fields['outcome'])).toContain('BUSY');
     } finally {
       await h.close();
     }

@@ -9,6 +9,7 @@ import { Call } from '../../src/use-cases/call.ts';
 import { authorize } from '../../src/use-cases/statements.ts';
 import { InMemoryQueryEngine, type FakeOutcome } from '../fakes/in-memory-query-engine.ts';
 import { expectDomainError, rejectionOf, thrownBy } from './support/domain-error.ts';
+import { roomySlots } from './support/slots.ts';
 
 const principal: Principal = { subject: 'alice', scopes: [], via: 'test' };
 const NO_ALLOWLIST: AllowlistSpec = { catalogs: [], schemas: [], tables: [] };
@@ -39,8 +40,14 @@ function policyWith(settings: Partial<PolicySettings> = {}, engine = new InMemor
   const policy = new SqlQueryPolicy({ allowPassthrough: s.allowPassthrough, allowedTableFunctions: s.allowedTableFunctions, allowlist: s.allowlist, defaults: s.defaults }, access);
   return {
     visible: (object: ObjectRef) => policy.visible(object),
-    authorize: async (sql: string, context: AuthorizeContext) =>
-      authorize(parseStatement(sql), context.mode, new Call(context.principal, context.signal, s.timeoutMs), { policy, engine, defaults: s.defaults }),
+    authorize: async (sql: string, context: AuthorizeContext) => {
+      const call = new Call(context.principal, context.signal, s.timeoutMs, roomySlots());
+      try {
+        await authorize(parseStatement(sql), context.mode, call, { policy, engine, defaults: s.defaults });
+      } finally {
+        call.end();
+      }
+    },
   };
 }
 

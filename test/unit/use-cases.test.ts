@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.ts';
 import type { Column, Principal } from '../../src/domain/model.ts';
 import type { QueryEngine, QueryEvent } from '../../src/ports/query-engine.ts';
@@ -8,16 +8,29 @@ import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-case
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { expectDomainError, rejectionOf } from './support/domain-error.ts';
+import { expectAllFree, roomySlots } from './support/slots.ts';
 
 const principal: Principal = { subject: 'alice', scopes: ['trino:read'], via: 'test' };
 const settings: QuerySettings = { maxRows: 3, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
 const noSignal = () => new AbortController().signal;
 const cols: Column[] = [{ name: 'n', type: 'integer' }];
 const numbers = (count: number) => Array.from({ length: count }, (_, i) => [i + 1]);
+/** Shared by every use-case here: each test, whatever way its call ends, must give its query slot back. */
+const slots = roomySlots();
+afterEach(() => expectAllFree(slots));
+
+/** readCapped in a call of its own, ended as the use-cases end theirs. */
+async function inCall<T>(call: Call, work: (call: Call) => Promise<T>): Promise<T> {
+  try {
+    return await work(call);
+  } finally {
+    call.end();
+  }
+}
 
 describe('readCapped', () => {
   const read = (engine: InMemoryQueryEngine, sql: string, maxRows: number, timeoutMs = 5_000, signal = noSignal()) =>
-    readCapped(engine, sql, new Call(principal, signal, timeoutMs), { maxRows, defaults: {} });
+    inCall(new Call(principal, signal, timeoutMs, slots), (call) => readCapped(engine, sql, call, { maxRows, defaults: {} }));
 
   it.each([
     // rows, batchSize, cap, expected rows, truncated
@@ -84,7 +97,7 @@ describe('readCapped', () => {
       },
     };
     const err = expectDomainError(
-      await rejectionOf(readCapped(engine, 'Q', new Call(principal, noSignal(), 5_000), { maxRows: 10, defaults: {} })),
+      await rejectionOf(inCall(new Call(principal, noSignal(), 5_000, slots), (call) => readCapped(engine, 'Q', call, { maxRows: 10, defaults: {} }))),
       'ENGINE_UNAVAILABLE',
       { retryable: true, queryId: 'q_42' },
     );
@@ -115,7 +128,7 @@ function statementSetup<U>(make: (engine: QueryEngine, policy: FakeQueryPolicy) 
 }
 
 describe('ExecuteQuery', () => {
-  const setup = (deny: string[] = []) => statementSetup((e, p) => new ExecuteQuery(e, settings, p), deny);
+  const setup = (deny: string[] = []) => statementSetup((e, p) => new ExecuteQuery(e, settings, p, slots), deny);
 
   it('asks the policy in read mode before the engine, with the statement and the principal', async () => {
     const { engine, policy, order, useCase } = setup();
@@ -178,7 +191,7 @@ describe('ExecuteQuery', () => {
 
   it('times out a hanging statement with TIMEOUT and cancels it', async () => {
     const engine = new InMemoryQueryEngine().define('SELECT sleep', { hang: true });
-    const useCase = new ExecuteQuery(engine, { ...settings, timeoutMs: 50 }, new FakeQueryPolicy());
+    const useCase = new ExecuteQuery(engine, { ...settings, timeoutMs: 50 }, new FakeQueryPolicy(), slots);
     const err = await rejectionOf(useCase.execute({ sql: 'SELECT sleep' }, principal, noSignal()));
     expectDomainError(err, 'TIMEOUT', { queryId: 'fake_1' });
     expect(engine.cancelled).toEqual(['fake_1']);
@@ -186,7 +199,7 @@ describe('ExecuteQuery', () => {
 
   it('reports a caller abort as CANCELLED', async () => {
     const engine = new InMemoryQueryEngine().define('SELECT sleep', { hang: true });
-    const useCase = new ExecuteQuery(engine, { ...settings, timeoutMs: 50 }, new FakeQueryPolicy());
+    const useCase = new ExecuteQuery(engine, { ...settings, timeoutMs: 50 }, new FakeQueryPolicy(), slots);
     expectDomainError(await rejectionOf(useCase.execute({ sql: 'SELECT sleep' }, principal, AbortSignal.abort())), 'CANCELLED');
     const controller = new AbortController();
     const pending = useCase.execute({ sql: 'SELECT sleep' }, principal, controller.signal);
@@ -218,7 +231,7 @@ describe('the allowlist analysis is a step of the call', () => {
   it('runs EXPLAIN IO of the statement, hands the plan to the policy, then runs the statement under the same signal', async () => {
     const { engine, runs } = recordingEngine('answer');
     const policy = new FakeQueryPolicy({ needsAnalysis: true });
-    await new ExecuteQuery(engine, settings, policy).execute({ sql: 'SELECT 1;' }, principal, noSignal());
+    await new ExecuteQuery(engine, settings, policy, slots).execute({ sql: 'SELECT 1;' }, principal, noSignal());
     expect(runs.map((r) => r.sql)).toEqual(['EXPLAIN (TYPE IO, FORMAT JSON) SELECT 1', 'SELECT 1']);
     expect(policy.analyses).toEqual(['{"inputTableColumnInfos":[]}']);
     // One signal, so one deadline: the analysis and the query share TRINO_QUERY_TIMEOUT.
@@ -227,14 +240,14 @@ describe('the allowlist analysis is a step of the call', () => {
 
   it('a hanging analysis ends the call with TIMEOUT at the call deadline, and the statement never runs', async () => {
     const { engine, runs } = recordingEngine('answer', 'hang');
-    const useCase = new ExecuteQuery(engine, { ...settings, timeoutMs: 50 }, new FakeQueryPolicy({ needsAnalysis: true }));
+    const useCase = new ExecuteQuery(engine, { ...settings, timeoutMs: 50 }, new FakeQueryPolicy({ needsAnalysis: true }), slots);
     expectDomainError(await rejectionOf(useCase.execute({ sql: 'SELECT 1' }, principal, noSignal())), 'TIMEOUT');
     expect(runs.map((r) => r.sql)).toEqual(['EXPLAIN (TYPE IO, FORMAT JSON) SELECT 1']);
   });
 
   it('explain_query analyses the explained statement, not the EXPLAIN around it', async () => {
     const { engine, runs } = recordingEngine('answer');
-    await new ExplainQuery(engine, settings, new FakeQueryPolicy({ needsAnalysis: true })).execute({ sql: 'SELECT 1' }, principal, noSignal());
+    await new ExplainQuery(engine, settings, new FakeQueryPolicy({ needsAnalysis: true }), slots).execute({ sql: 'SELECT 1' }, principal, noSignal());
     expect(runs.map((r) => r.sql)).toEqual(['EXPLAIN (TYPE IO, FORMAT JSON) SELECT 1', 'EXPLAIN (TYPE LOGICAL) SELECT 1']);
   });
 });
@@ -243,7 +256,7 @@ describe('ExplainQuery', () => {
   function setup(deny: string[] = []) {
     const engine = new InMemoryQueryEngine();
     const policy = new FakeQueryPolicy({ deny });
-    return { engine, policy, useCase: new ExplainQuery(engine, settings, policy) };
+    return { engine, policy, useCase: new ExplainQuery(engine, settings, policy, slots) };
   }
 
   it.each(['LOGICAL', 'DISTRIBUTED', 'IO'] as const)('sends EXPLAIN (TYPE %s) <sql> to the policy and the engine', async (type) => {
@@ -303,7 +316,7 @@ describe('DescribeTable', () => {
         ['b', 'integer', '', ''],
       ],
     });
-    const result = await new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 'Orders' }, principal, noSignal());
+    const result = await new DescribeTable(engine, settings, new FakeQueryPolicy(), slots).execute({ table: 'Orders' }, principal, noSignal());
     expect(result).toEqual({
       catalog: 'memory',
       schema: 'default',
@@ -320,7 +333,7 @@ describe('DescribeTable', () => {
 
   it('quotes every part, so a name cannot inject SQL', async () => {
     const engine = new InMemoryQueryEngine();
-    await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 'c."s.x"."t"" ; DROP TABLE y; --"' }, principal, noSignal()));
+    await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy(), slots).execute({ table: 'c."s.x"."t"" ; DROP TABLE y; --"' }, principal, noSignal()));
     expect(engine.statements).toEqual(['DESCRIBE "c"."s.x"."t"" ; DROP TABLE y; --"']);
   });
 
@@ -328,7 +341,7 @@ describe('DescribeTable', () => {
     const engine = new InMemoryQueryEngine().define('DESCRIBE "memory"."default"."nope"', {
       error: { errorName: 'TABLE_NOT_FOUND', message: "line 1:1: Table 'memory.default.nope' does not exist" },
     });
-    const err = await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 'nope' }, principal, noSignal()));
+    const err = await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy(), slots).execute({ table: 'nope' }, principal, noSignal()));
     expectDomainError(err, 'NOT_FOUND', { errorName: 'TABLE_NOT_FOUND', queryId: 'fake_1' });
   });
 
@@ -336,13 +349,13 @@ describe('DescribeTable', () => {
     const engine = new InMemoryQueryEngine().define('DESCRIBE "memory"."default"."t"', {
       error: { errorName: 'PERMISSION_DENIED', message: 'Access Denied' },
     });
-    const err = await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 't' }, principal, noSignal()));
+    const err = await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy(), slots).execute({ table: 't' }, principal, noSignal()));
     expectDomainError(err, 'QUERY_INVALID', { errorName: 'PERMISSION_DENIED' });
   });
 
   it('rejects a malformed name with INVALID_ARGUMENT before reaching the engine', async () => {
     const engine = new InMemoryQueryEngine();
-    const err = await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy()).execute({ table: 'a.b.c.d' }, principal, noSignal()));
+    const err = await rejectionOf(new DescribeTable(engine, settings, new FakeQueryPolicy(), slots).execute({ table: 'a.b.c.d' }, principal, noSignal()));
     expectDomainError(err, 'INVALID_ARGUMENT');
     expect(engine.calls).toEqual([]);
   });
@@ -351,12 +364,12 @@ describe('DescribeTable', () => {
 describe('listings', () => {
   it('ListCatalogs lists the first column and reports truncation at maxRows', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW CATALOGS', { columns: [{ name: 'Catalog', type: 'varchar' }], rows: [['a'], ['b'], ['c'], ['d']] });
-    expect(await new ListCatalogs(engine, settings, new FakeQueryPolicy()).execute(principal, noSignal())).toEqual({ names: ['a', 'b', 'c'], truncated: true });
+    expect(await new ListCatalogs(engine, settings, new FakeQueryPolicy(), slots).execute(principal, noSignal())).toEqual({ names: ['a', 'b', 'c'], truncated: true });
   });
 
   it('ListSchemas quotes the catalog name', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "we""ird"', { columns: [{ name: 'Schema', type: 'varchar' }], rows: [['s1']] });
-    expect(await new ListSchemas(engine, settings, new FakeQueryPolicy()).execute({ catalog: 'we"ird' }, principal, noSignal())).toEqual({
+    expect(await new ListSchemas(engine, settings, new FakeQueryPolicy(), slots).execute({ catalog: 'we"ird' }, principal, noSignal())).toEqual({
       catalog: 'we"ird',
       names: ['s1'],
       truncated: false,
@@ -368,13 +381,13 @@ describe('listings', () => {
     const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "memory"', {
       error: { errorName: 'CATALOG_NOT_FOUND', message: "Catalog 'memory' not found" },
     });
-    const err = await rejectionOf(new ListSchemas(engine, settings, new FakeQueryPolicy()).execute({}, principal, noSignal()));
+    const err = await rejectionOf(new ListSchemas(engine, settings, new FakeQueryPolicy(), slots).execute({}, principal, noSignal()));
     expectDomainError(err, 'NOT_FOUND', { errorName: 'CATALOG_NOT_FOUND' });
   });
 
   it('ListSchemas without a catalog or default is INVALID_ARGUMENT', async () => {
     const engine = new InMemoryQueryEngine();
-    const err = await rejectionOf(new ListSchemas(engine, { ...settings, defaults: {} }, new FakeQueryPolicy()).execute({}, principal, noSignal()));
+    const err = await rejectionOf(new ListSchemas(engine, { ...settings, defaults: {} }, new FakeQueryPolicy(), slots).execute({}, principal, noSignal()));
     expectDomainError(err, 'INVALID_ARGUMENT');
     expect(engine.calls).toEqual([]);
   });
@@ -383,7 +396,7 @@ describe('listings', () => {
     const engine = new InMemoryQueryEngine()
       .define('SHOW TABLES FROM "c"."s x"', { columns: [{ name: 'Table', type: 'varchar' }], rows: [['t1'], ['t2']] })
       .define('SHOW TABLES FROM "c"."gone"', { error: { errorName: 'SCHEMA_NOT_FOUND', message: 'gone' } });
-    const list = new ListTables(engine, settings, new FakeQueryPolicy());
+    const list = new ListTables(engine, settings, new FakeQueryPolicy(), slots);
     expect(await list.execute({ catalog: 'c', schema: 's x' }, principal, noSignal())).toEqual({
       catalog: 'c',
       schema: 's x',
@@ -395,14 +408,14 @@ describe('listings', () => {
 
   it('ListTables without a schema or default is INVALID_ARGUMENT', async () => {
     const engine = new InMemoryQueryEngine();
-    const err = await rejectionOf(new ListTables(engine, { ...settings, defaults: { catalog: 'c' } }, new FakeQueryPolicy()).execute({}, principal, noSignal()));
+    const err = await rejectionOf(new ListTables(engine, { ...settings, defaults: { catalog: 'c' } }, new FakeQueryPolicy(), slots).execute({}, principal, noSignal()));
     expectDomainError(err, 'INVALID_ARGUMENT');
     expect(engine.calls).toEqual([]);
   });
 });
 
 describe('ExecuteStatement', () => {
-  const setup = (deny: string[] = []) => statementSetup((e, p) => new ExecuteStatement(e, settings, p), deny);
+  const setup = (deny: string[] = []) => statementSetup((e, p) => new ExecuteStatement(e, settings, p, slots), deny);
 
   it('asks the policy in write mode before the engine, with the statement and the principal', async () => {
     const { engine, policy, order, useCase } = setup();
@@ -446,7 +459,7 @@ describe('listings and descriptions under the allowlist (policy.visible)', () =>
   it('ListCatalogs keeps only the visible catalogs, asking about each by name', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW CATALOGS', names('Catalog', ['hive', 'memory', 'system', 'tpch']));
     const policy = new FakeQueryPolicy({ visible: (o) => o.catalog === 'memory' || o.catalog === 'tpch' });
-    expect(await new ListCatalogs(engine, wide, policy).execute(principal, noSignal())).toEqual({ names: ['memory', 'tpch'], truncated: false });
+    expect(await new ListCatalogs(engine, wide, policy, slots).execute(principal, noSignal())).toEqual({ names: ['memory', 'tpch'], truncated: false });
     expect(policy.visibleCalls).toEqual([{ catalog: 'hive' }, { catalog: 'memory' }, { catalog: 'system' }, { catalog: 'tpch' }]);
     expect(policy.calls).toEqual([]);
   });
@@ -454,7 +467,7 @@ describe('listings and descriptions under the allowlist (policy.visible)', () =>
   it('ListSchemas checks the catalog, then keeps only the visible schemas', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "memory"', names('Schema', ['default', 'information_schema', 'sales']));
     const policy = new FakeQueryPolicy({ visible: (o) => o.schema === undefined || o.schema === 'sales' });
-    expect(await new ListSchemas(engine, wide, policy).execute({}, principal, noSignal())).toEqual({
+    expect(await new ListSchemas(engine, wide, policy, slots).execute({}, principal, noSignal())).toEqual({
       catalog: 'memory',
       names: ['sales'],
       truncated: false,
@@ -470,7 +483,7 @@ describe('listings and descriptions under the allowlist (policy.visible)', () =>
   it('ListTables checks the schema, then keeps only the visible tables', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW TABLES FROM "memory"."default"', names('Table', ['orders', 'secrets', 'users']));
     const policy = new FakeQueryPolicy({ visible: (o) => o.table !== 'secrets' });
-    expect(await new ListTables(engine, wide, policy).execute({}, principal, noSignal())).toEqual({
+    expect(await new ListTables(engine, wide, policy, slots).execute({}, principal, noSignal())).toEqual({
       catalog: 'memory',
       schema: 'default',
       names: ['orders', 'users'],
@@ -484,7 +497,7 @@ describe('listings and descriptions under the allowlist (policy.visible)', () =>
     const engine = new InMemoryQueryEngine();
     const policy = new FakeQueryPolicy({ visible: (o) => o.catalog !== 'hive' });
     const err = expectDomainError(
-      await rejectionOf(new ListSchemas(engine, settings, policy).execute({ catalog: 'hive' }, principal, noSignal())),
+      await rejectionOf(new ListSchemas(engine, settings, policy, slots).execute({ catalog: 'hive' }, principal, noSignal())),
       'POLICY_DENIED',
       { rule: 'ALLOWLIST' },
     );
@@ -496,7 +509,7 @@ describe('listings and descriptions under the allowlist (policy.visible)', () =>
     const engine = new InMemoryQueryEngine();
     const policy = new FakeQueryPolicy({ visible: (o) => o.schema !== 'hr' });
     const err = expectDomainError(
-      await rejectionOf(new ListTables(engine, settings, policy).execute({ schema: 'hr' }, principal, noSignal())),
+      await rejectionOf(new ListTables(engine, settings, policy, slots).execute({ schema: 'hr' }, principal, noSignal())),
       'POLICY_DENIED',
       { rule: 'ALLOWLIST' },
     );
@@ -509,7 +522,7 @@ describe('listings and descriptions under the allowlist (policy.visible)', () =>
     const engine = new InMemoryQueryEngine();
     const policy = new FakeQueryPolicy({ visible: (o) => o.table !== 'salaries' });
     const err = expectDomainError(
-      await rejectionOf(new DescribeTable(engine, settings, policy).execute({ table: 'hr.salaries' }, principal, noSignal())),
+      await rejectionOf(new DescribeTable(engine, settings, policy, slots).execute({ table: 'hr.salaries' }, principal, noSignal())),
       'POLICY_DENIED',
       { rule: 'ALLOWLIST' },
     );
@@ -530,7 +543,7 @@ describe('listings and descriptions under the allowlist (policy.visible)', () =>
       rows: [['id', 'bigint', '', '']],
     });
     const policy = new FakeQueryPolicy({ visible: (o) => o.catalog === 'c' });
-    expect(await new DescribeTable(engine, settings, policy).execute({ table: 'c.s.t' }, principal, noSignal())).toEqual({
+    expect(await new DescribeTable(engine, settings, policy, slots).execute({ table: 'c.s.t' }, principal, noSignal())).toEqual({
       catalog: 'c',
       schema: 's',
       table: 't',
@@ -543,7 +556,7 @@ describe('listings and descriptions under the allowlist (policy.visible)', () =>
     const engine = new InMemoryQueryEngine().define('SHOW SCHEMAS FROM "nope"', {
       error: { errorName: 'CATALOG_NOT_FOUND', message: "Catalog 'nope' not found" },
     });
-    const err = await rejectionOf(new ListSchemas(engine, settings, new FakeQueryPolicy()).execute({ catalog: 'nope' }, principal, noSignal()));
+    const err = await rejectionOf(new ListSchemas(engine, settings, new FakeQueryPolicy(), slots).execute({ catalog: 'nope' }, principal, noSignal()));
     expectDomainError(err, 'NOT_FOUND', { errorName: 'CATALOG_NOT_FOUND' });
   });
 });
