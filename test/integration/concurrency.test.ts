@@ -15,8 +15,9 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/trino-server.ts';
-import { connectHttp, startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
-import { connectStdio, serverEnv, type ToolResult } from '../support/mcp-clients.ts';
+import { startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
+import { connectHttp, connectStdio, type ToolResult } from '../support/mcp-clients.ts';
+import { serverEnv } from '../support/processes.ts';
 import { settledQueryState, trinoQuery } from '../support/trino-sql.ts';
 
 /** The server's Trino user (serverEnv); the tests' own queries run as another user. */
