@@ -83,7 +83,12 @@ export async function startHttp(
   });
   let server: Server;
   try {
-    server = await listen(app, { host: http.host, port: http.port, tls });
+    server = await listen(app, {
+      host: http.host,
+      port: http.port,
+      tls,
+      timeouts: { headersMs: http.headersTimeoutMs, requestMs: http.requestTimeoutMs, keepAliveMs: http.keepAliveTimeoutMs },
+    });
   } catch (err) {
     throw new StartupError(`MCP_PORT: cannot listen on ${http.host}:${http.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

@@ -26,6 +26,8 @@ export interface HttpAuth {
   readonly providerMetadata?: ProviderMetadataCache | undefined;
 }
 
+const CONNECTION_ERRORS = new Set(['ERR_HTTP_REQUEST_TIMEOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 const ANONYMOUS: Principal = { subject: 'anonymous', scopes: [], via: 'http' };
 
 /**
@@ -45,6 +47,14 @@ export function createHttpApp(deps: {
 }) {
   const { settings, servers, access, auth, log, inflight } = deps;
   const app = new Koa({ proxy: settings.trustProxy });
+  // What reaches Koa past errorBoundary are mostly errors of the connection itself (a
+  // request timeout, a reset): the client's doing, logged as JSON rather than printed with
+  // a stack by Koa's default handler. Anything else is a fault here.
+  app.on('error', (err: NodeJS.ErrnoException, ctx?: Context) => {
+    const fields = { path: ctx?.path, error: err.code ?? err.message };
+    if (err.code && CONNECTION_ERRORS.has(err.code)) log.info('http connection error', fields);
+    else log.error('http response failed', fields);
+  });
   app.use(errorBoundary(log));
   app.use(securityHeaders(settings.resourceUrl));
   app.use(hostAndOriginGuard(settings));
