@@ -17,8 +17,9 @@ export interface HttpTimeouts {
 /**
  * Node's options for the timeouts. Node bounds only the arrival of a request: once its
  * last byte is in, the parser leaves the list Node checks, so a long answer (a tool call
- * running for minutes, an SSE stream open for hours) is never cut; the query timeout
- * governs those. A request late at a check is answered 408 and its connection closed.
+ * running for minutes, an SSE stream open for hours) is never cut: the query timeout
+ * bounds a call, the stream caps and the opener's token a stream. A request late at a
+ * check is answered 408 and its connection closed (test/integration/http-limits).
  * Node checks every connectionsCheckingInterval (30 s by default, which would let a
  * 60 s timeout stretch to 90 s): here once a second, or four times per timeout when it is
  * shorter, so a request is cut at most a second (or a quarter of the timeout) late.
