@@ -161,6 +161,11 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     } else allowedOrigins.push(new URL(origin).origin);
   }
 
+  // Node refuses a headers timeout beyond the request timeout (the headers are part of the request).
+  if (e.MCP_HEADERS_TIMEOUT > e.MCP_REQUEST_TIMEOUT) {
+    errors.push(`MCP_HEADERS_TIMEOUT: ${e.MCP_HEADERS_TIMEOUT} s exceeds MCP_REQUEST_TIMEOUT (${e.MCP_REQUEST_TIMEOUT} s), which bounds headers and body together`);
+  }
+
   const oauthOn = e.TRINO_OAUTH_ENABLED ?? e.OAUTH_ENABLED ?? false;
   let oauth: OAuthConfig | undefined;
   if (oauthOn) {

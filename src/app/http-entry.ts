@@ -73,6 +73,9 @@ export async function startHttp(
       allowedOrigins: http.allowedOrigins,
       trustProxy: http.trustProxy,
       maxBodyBytes: http.maxBodyBytes,
+      maxBatchSize: http.maxBatchSize,
+      maxSseStreams: http.maxSseStreams,
+      maxSseStreamsPerUser: http.maxSseStreamsPerUser,
       version: productVersion(),
     },
     servers: container.get(TrinoMcpServer),
@@ -83,7 +86,12 @@ export async function startHttp(
   });
   let server: Server;
   try {
-    server = await listen(app, { host: http.host, port: http.port, tls });
+    server = await listen(app, {
+      host: http.host,
+      port: http.port,
+      tls,
+      timeouts: { headersMs: http.headersTimeoutMs, requestMs: http.requestTimeoutMs, keepAliveMs: http.keepAliveTimeoutMs },
+    });
   } catch (err) {
     throw new StartupError(`MCP_PORT: cannot listen on ${http.host}:${http.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

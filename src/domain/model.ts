@@ -27,6 +27,8 @@ export interface Principal {
   readonly scopes: readonly string[];
   /** Where the request came from (e.g. `stdio`, `http`), for logs and attribution. */
   readonly via: string;
+  /** When this server stops accepting the credential (ms since the epoch: a token's exp plus the clock tolerance); unset when it does not expire. */
+  readonly expiresAt?: number | undefined;
 }
 
 /**

@@ -60,6 +60,16 @@ describe('HTTP transport values', () => {
     expect(http).toMatchObject({ host: 'localhost', port: 9000, resourceUrl: 'http://localhost:9000/mcp', loopback: true, maxBodyBytes: 2048, shutdownGraceMs: 2000, trustProxy: true });
   });
 
+  it('reads the timeouts (seconds) and refuses a headers timeout beyond the request timeout', () => {
+    expect(ok({ ...HTTP, MCP_HEADERS_TIMEOUT: '2', MCP_REQUEST_TIMEOUT: '2', MCP_KEEPALIVE_TIMEOUT: '1' }).http).toMatchObject({
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 2_000,
+      keepAliveTimeoutMs: 1_000,
+    });
+    expectOneLineNaming({ ...HTTP, MCP_HEADERS_TIMEOUT: '61' }, 'MCP_HEADERS_TIMEOUT');
+    expectOneLineNaming({ ...HTTP, MCP_HEADERS_TIMEOUT: '5', MCP_REQUEST_TIMEOUT: '4' }, 'MCP_HEADERS_TIMEOUT');
+  });
+
   it('MCP_URL overrides the resource URL', () => {
     expect(ok({ ...HTTP, MCP_URL: 'https://mcp.example.com/mcp' }).http.resourceUrl).toBe('https://mcp.example.com/mcp');
   });

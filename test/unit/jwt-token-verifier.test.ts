@@ -38,3 +38,12 @@ describe('issuer matching', () => {
     expect(p).toMatchObject({ username: 'al', email: 'a@x', via: 'http' });
   });
 });
+
+describe('expiry', () => {
+  it('names the last moment a request with the token is let in: exp plus the clock tolerance', async () => {
+    const verifier = new HmacTokenVerifier(SECRET, { audience: AUD, clockToleranceSec: 30 });
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setAudience(AUD).setExpirationTime(exp).sign(key);
+    expect((await verifier.verify(jwt)).expiresAt).toBe((exp + 30) * 1000);
+  });
+});

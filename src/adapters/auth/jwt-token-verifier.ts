@@ -62,7 +62,8 @@ async function verifyJwt(
       clockTolerance: rules.clockToleranceSec,
       requiredClaims: ['exp', 'sub'],
     });
-    return principalFromClaims(payload);
+    // Up to exp plus the tolerance is when a request with this token is still let in.
+    return { ...principalFromClaims(payload), expiresAt: (payload.exp! + rules.clockToleranceSec) * 1000 };
   } catch (err) {
     if (err instanceof KeyRetrievalFailure) {
       throw new TokenVerificationError('provider_unavailable', 'The identity provider cannot be reached to get its signing keys.', {

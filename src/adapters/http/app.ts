@@ -8,12 +8,15 @@ import type { Inflight } from '../lifecycle/inflight.ts';
 import type { TrinoMcpServer } from '../mcp/trino-mcp-server.ts';
 import { bearerAuth } from './bearer-auth.ts';
 import { corsForAllowedOrigins, errorBoundary, hostAndOriginGuard, securityHeaders, trackInflight, type GuardSettings } from './guards.ts';
-import { legacySseRoutes } from './legacy-sse.ts';
+import { legacySseRoutes, type SseLimits } from './legacy-sse.ts';
 import { metadataPathFor, oauthRoutes, type ProviderMetadataCache } from './oauth-routes.ts';
+import { rpcGate } from './rpc-gate.ts';
 import { streamableEndpoint } from './streamable.ts';
 
-export interface HttpSettings extends GuardSettings {
+export interface HttpSettings extends GuardSettings, SseLimits {
   readonly maxBodyBytes: number;
+  /** MCP_MAX_BATCH_SIZE: JSON-RPC messages in one request body. */
+  readonly maxBatchSize: number;
   readonly version: string;
 }
 
@@ -26,6 +29,8 @@ export interface HttpAuth {
   readonly providerMetadata?: ProviderMetadataCache | undefined;
 }
 
+const CONNECTION_ERRORS = new Set(['ERR_HTTP_REQUEST_TIMEOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 const ANONYMOUS: Principal = { subject: 'anonymous', scopes: [], via: 'http' };
 
 /**
@@ -33,7 +38,9 @@ const ANONYMOUS: Principal = { subject: 'anonymous', scopes: [], via: 'http' };
  * stateless), the same at POST /sse, the 2024-11-05 SSE transport at GET /sse + POST
  * /messages, RFC 9728 metadata, the provider's metadata proxied, and /status. No body
  * parser sits in front of the MCP routes: the SDK answers malformed JSON (-32700), a
- * wrong Content-Type (415) and an oversized body (413) itself.
+ * wrong Content-Type (415) and an oversized body (413) itself. One gate (rpcGate) checks
+ * every body of /mcp, POST /sse and /messages before any of its messages runs: batch size
+ * and the scopes of the token of that very request.
  */
 export function createHttpApp(deps: {
   settings: HttpSettings;
@@ -45,6 +52,14 @@ export function createHttpApp(deps: {
 }) {
   const { settings, servers, access, auth, log, inflight } = deps;
   const app = new Koa({ proxy: settings.trustProxy });
+  // What reaches Koa past errorBoundary are mostly errors of the connection itself (a
+  // request timeout, a reset): the client's doing, logged as JSON rather than printed with
+  // a stack by Koa's default handler. Anything else is a fault here.
+  app.on('error', (err: NodeJS.ErrnoException, ctx?: Context) => {
+    const fields = { path: ctx?.path, error: err.code ?? err.message };
+    if (err.code && CONNECTION_ERRORS.has(err.code)) log.info('http connection error', fields);
+    else log.error('http response failed', fields);
+  });
   app.use(errorBoundary(log));
   app.use(securityHeaders(settings.resourceUrl));
   app.use(hostAndOriginGuard(settings));
@@ -70,15 +85,18 @@ export function createHttpApp(deps: {
         await next();
       };
 
-  const streamable = streamableEndpoint({
-    servers,
-    access,
-    settings: { maxBodyBytes: settings.maxBodyBytes, oauth: Boolean(auth), resourceMetadataUrl },
-    log,
-  });
+  const gate = rpcGate({ access, oauth: Boolean(auth), maxBatchSize: settings.maxBatchSize, resourceMetadataUrl });
+  const streamable = streamableEndpoint({ servers, gate, settings: { maxBodyBytes: settings.maxBodyBytes }, log });
   router.all('/mcp', authenticate, streamable);
   router.post('/sse', authenticate, streamable);
-  const sessions = legacySseRoutes(router, { servers, authenticate, streamable, maxBodyBytes: settings.maxBodyBytes });
+  const sessions = legacySseRoutes(router, {
+    servers,
+    authenticate,
+    streamable,
+    gate,
+    maxBodyBytes: settings.maxBodyBytes,
+    limits: { maxSseStreams: settings.maxSseStreams, maxSseStreamsPerUser: settings.maxSseStreamsPerUser },
+  });
 
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -20,6 +20,11 @@ export function errorBoundary(log: Logger): Middleware {
     try {
       await next();
     } catch (err) {
+      // A body cut off by the client or by the request timeout is the client's doing, not a fault here.
+      if (ctx.req.destroyed && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        log.info('request aborted before its body arrived', { path: ctx.path });
+        return;
+      }
       const ref = randomUUID().slice(0, 8);
       log.error('http request failed', { ref, path: ctx.path, error: (err as Error).message });
       if (ctx.headerSent || !ctx.writable) return;

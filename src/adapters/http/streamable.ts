@@ -3,27 +3,20 @@ import type { IncomingMessage } from 'node:http';
 import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
 import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node';
 import type { Context } from 'koa';
-import type { Access } from '../../domain/access.ts';
 import type { Logger } from '../../ports/logger.ts';
-import { toolNamed } from '../mcp/tools.ts';
 import type { Caller, TrinoMcpServer } from '../mcp/trino-mcp-server.ts';
-import { answer, principalOf } from './bearer-auth.ts';
+import { principalOf } from './bearer-auth.ts';
 import { requestAbort } from './guards.ts';
+import { paramsOf, type RpcGate } from './rpc-gate.ts';
 
 export interface StreamableSettings {
   readonly maxBodyBytes: number;
-  /** Whether OAuth is on: only then can a token lack a tool's scopes. */
-  readonly oauth: boolean;
-  readonly resourceMetadataUrl: (ctx: Context) => string;
 }
 
-interface RpcMessage {
-  readonly method?: unknown;
-  readonly id?: unknown;
-  readonly params?: unknown;
-}
-
-/** Reads a request body up to `limit` bytes, and a little past it (the SDK then answers 413 from the size). */
+/**
+ * Reads a request body up to `limit` bytes, and a little past it (the SDK then answers 413
+ * from the size). A body that trickles in is cut by the server's request timeout (408).
+ */
 async function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -34,19 +27,6 @@ async function readBody(req: NodeJS.ReadableStream, limit: number): Promise<Buff
   }
   return Buffer.concat(chunks);
 }
-
-/** The JSON-RPC messages of a body (one message or a batch); none when it is not JSON. */
-function jsonRpcMessages(body: Buffer): RpcMessage[] {
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as unknown;
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    return list.filter((m): m is RpcMessage => typeof m === 'object' && m !== null);
-  } catch {
-    return [];
-  }
-}
-
-const paramsOf = (m: RpcMessage) => (typeof m.params === 'object' && m.params !== null ? (m.params as Record<string, unknown>) : {});
 
 /** The request again, with a body already read: what toNodeHandler reads is the async iterator. */
 function replay(req: IncomingMessage, body: Buffer, auth: AuthInfo): NodeIncomingMessageLike {
@@ -63,14 +43,15 @@ function replay(req: IncomingMessage, body: Buffer, auth: AuthInfo): NodeIncomin
 
 /**
  * Streamable HTTP (both protocol eras, one stateless server instance per request) at
- * /mcp and POST /sse. Before the SDK sees a POST, its body is peeked at once for two
- * things the SDK cannot do for a stateless server: the scope gate (a call to a tool the
- * caller's token does not cover gets the 403 scope challenge that lets the client ask for
- * more), and cancellation (see `calls`). The body is replayed unchanged, so the SDK still
- * answers bad JSON (-32700), a wrong Content-Type (415) and an oversized body (413).
+ * /mcp and POST /sse. Before the SDK sees a POST, its body is peeked at once for what the
+ * SDK cannot do for a stateless server: the gate (batch size and scopes, shared with
+ * /messages), and cancellation (see `calls`). The body is replayed unchanged, so the SDK
+ * still answers bad JSON (-32700), a wrong Content-Type (415) and an oversized body (413).
+ * A GET (the standalone SSE stream) is the SDK's: stateless, it answers 405, so no stream
+ * stays open here.
  */
-export function streamableEndpoint(deps: { servers: TrinoMcpServer; access: Access; settings: StreamableSettings; log: Logger }) {
-  const { servers, access, settings, log } = deps;
+export function streamableEndpoint(deps: { servers: TrinoMcpServer; gate: RpcGate; settings: StreamableSettings; log: Logger }) {
+  const { servers, gate, settings, log } = deps;
   // The caller of each request, found by the factory through the AuthInfo object the
   // edge hands the SDK (which passes it through untouched).
   const callers = new WeakMap<AuthInfo, Caller>();
@@ -102,22 +83,6 @@ export function streamableEndpoint(deps: { servers: TrinoMcpServer; access: Acce
     return `${who}\u0000${JSON.stringify(id)}`;
   };
 
-  /** The first tools/call beyond the caller's scopes, answered with a scope challenge; true when answered. */
-  const scopeGate = (ctx: Context, messages: readonly RpcMessage[]): boolean => {
-    if (!settings.oauth) return false;
-    const principal = principalOf(ctx);
-    for (const m of messages) {
-      if (m.method !== 'tools/call') continue;
-      const spec = toolNamed(paramsOf(m)['name']);
-      // A tool the server does not offer at all is the SDK's to answer (unknown tool).
-      if (!spec || !access.offered(spec.access) || access.allows(principal, spec.access)) continue;
-      const scopes = access.scopesFor(spec.access);
-      answer(ctx, { kind: 'insufficient_scope', scopes, description: `${spec.name} needs the scope(s) ${scopes.join(' ')}.` }, scopes, settings.resourceMetadataUrl(ctx));
-      return true;
-    }
-    return false;
-  };
-
   return async (ctx: Context): Promise<void> => {
     const principal = principalOf(ctx);
     const controller = requestAbort(ctx);
@@ -126,8 +91,8 @@ export function streamableEndpoint(deps: { servers: TrinoMcpServer; access: Acce
     let request: NodeIncomingMessageLike = Object.assign(ctx.req, { auth });
     if (ctx.method === 'POST') {
       const body = await readBody(ctx.req, settings.maxBodyBytes);
-      const messages = jsonRpcMessages(body);
-      if (scopeGate(ctx, messages)) return;
+      const messages = gate(ctx, body, { strict: false });
+      if (!messages) return;
       for (const m of messages) {
         if (m.method === 'notifications/cancelled') calls.get(callKey(ctx, paramsOf(m)['requestId']))?.abort(new Error('cancelled by the client'));
       }

@@ -24,8 +24,16 @@ export const McpSettings = Symbol.for('McpSettings');
  * away, so the HTTP edge aborts it when the response closes early.
  */
 export interface Caller {
+  /** Who the server is for: what tools/list offers is decided by it. */
   readonly principal: Principal;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Over the 2024-11-05 SSE transport one server serves a whole session, but every POST
+   * carries a token of its own: a call then runs as the principal of the POST that carried
+   * it, never as the one who opened the stream. When set, a call it yields no principal
+   * for is refused.
+   */
+  readonly principalOf?: ((ctx: ServerContext) => Principal | undefined) | undefined;
 }
 
 /**
@@ -84,7 +92,8 @@ export class TrinoMcpServer {
   /** Runs one tool call, tracked in flight until it settles; logs the outcome and maps every failure. */
   private async call(spec: ToolSpec, args: unknown, ctx: ServerContext, caller: Caller, env: ToolEnv): Promise<CallToolResult> {
     const started = performance.now();
-    const { principal } = caller;
+    const principal = caller.principalOf ? caller.principalOf(ctx) : caller.principal;
+    if (!principal) return toolError(new Error(`no principal for a ${spec.name} call`), this.log, spec.name);
     const work = this.inflight.track();
     const signal = AbortSignal.any([ctx.mcpReq.signal, work.controller.signal, ...(caller.signal ? [caller.signal] : [])]);
     const audit = { tool: spec.name, user: principal.subject, via: principal.via };
