@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectHttp, plainLines, startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
+import { plainLines, startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
+import { connectHttp } from '../support/mcp-clients.ts';
 import { trinoQuery } from '../support/trino-sql.ts';
 
 afterAll(stopAllHttpServers);

@@ -22,6 +22,7 @@ import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../src/
 import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
+import { roomySlots } from './support/slots.ts';
 
 describe('StreamSlots', () => {
   it('refuses a principal over its share, then the server over its total, and frees a slot on release', () => {
@@ -145,20 +146,21 @@ describe('a session server runs each call as the principal of the POST that carr
 
   async function session() {
     const access = new Access({ allowWrites: true, requiredScopes: ['trino:read'], writeScope: WRITE });
-    const policy = new SqlQueryPolicy({ allowPassthrough: false, allowlist: { catalogs: [], schemas: [], tables: [] } }, access);
+    const policy = new SqlQueryPolicy({ allowPassthrough: false, allowedTableFunctions: [], allowlist: { catalogs: [], schemas: [], tables: [] }, defaults: {} }, access);
+    const slots = roomySlots();
     const engine = new InMemoryQueryEngine().define('INSERT INTO t VALUES 1', { columns: [{ name: 'rows', type: 'bigint' }], rows: [[1]] });
     const log = new CapturingLogger();
     const servers = new TrinoMcpServer(
       { maxRows: 10, timeoutMs: 5_000, name: 'trino-mcp', version: '0.0.0-test' },
       access,
       {
-        listCatalogs: new ListCatalogs(engine, settings, policy),
-        listSchemas: new ListSchemas(engine, settings, policy),
-        listTables: new ListTables(engine, settings, policy),
-        describeTable: new DescribeTable(engine, settings, policy),
-        executeQuery: new ExecuteQuery(engine, settings, policy),
-        executeStatement: new ExecuteStatement(engine, settings, policy),
-        explainQuery: new ExplainQuery(engine, settings, policy),
+        listCatalogs: new ListCatalogs(engine, settings, policy, slots),
+        listSchemas: new ListSchemas(engine, settings, policy, slots),
+        listTables: new ListTables(engine, settings, policy, slots),
+        describeTable: new DescribeTable(engine, settings, policy, slots),
+        executeQuery: new ExecuteQuery(engine, settings, policy, slots),
+        executeStatement: new ExecuteStatement(engine, settings, policy, slots),
+        explainQuery: new ExplainQuery(engine, settings, policy, slots),
       },
       new Inflight(),
       log,
