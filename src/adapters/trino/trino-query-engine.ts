@@ -1,9 +1,10 @@
 import { inject, injectable } from 'inversify';
-import { BasicAuth, Trino, type ConnectionOptions, type QueryResult } from 'trino-client';
+import { Trino, type ConnectionOptions, type QueryResult } from 'trino-client';
 import { DomainError } from '../../domain/errors.ts';
 import type { Column } from '../../domain/model.ts';
 import type { QueryEngine, QueryEvent, QueryRequest } from '../../ports/query-engine.ts';
 import { Logger } from '../../ports/logger.ts';
+import { asciiJson, clientInfo, sessionUserProblem } from './identity-headers.ts';
 
 /** How to reach Trino; built by src/app/config from TRINO_* variables. */
 export interface TrinoConnection {
@@ -34,9 +35,19 @@ export function parseTrinoJson(text: string): unknown {
   return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
 }
 
-/** Header values must be visible ASCII: anything else from a token is replaced. */
-function headerSafe(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+/**
+ * axios runs the response transform on error answers too, and a transform that throws
+ * replaces the error: a 401 from Trino (a text body) became a bare SyntaxError, reported as
+ * "no answer". Only a success answer must be JSON.
+ */
+function transformTrinoResponse(data: unknown, _headers: unknown, status?: number): unknown {
+  if (typeof data !== 'string' || data.length === 0) return data;
+  try {
+    return parseTrinoJson(data);
+  } catch {
+    if (status !== undefined && (status < 200 || status > 299)) return data;
+    throw Object.assign(new Error(`Trino answered HTTP ${status ?? '?'} with a body that is not JSON`), { code: 'ERR_BAD_RESPONSE' });
+  }
 }
 export const TrinoConnection = Symbol.for('TrinoConnection');
 
@@ -131,6 +142,16 @@ export class TrinoQueryEngine implements QueryEngine {
         rule: 'IMPERSONATION',
       });
     }
+    // Exactly the claim or nothing: a lossy mapping would run distinct callers as one user.
+    const problem = sessionUserProblem(value);
+    if (problem) {
+      const shown = value.length > 64 ? `${asciiJson(value.slice(0, 64))}…` : asciiJson(value);
+      throw new DomainError(
+        'POLICY_DENIED',
+        `Impersonation runs you as your token's "${claim}" claim, and its value ${shown} ${problem}: Trino would not receive it exactly, so nothing was run.`,
+        { rule: 'IMPERSONATION' },
+      );
+    }
     return value;
   }
 
@@ -140,12 +161,16 @@ export class TrinoQueryEngine implements QueryEngine {
     const options: ConnectionOptions = {
       server: c.server,
       source: c.source,
-      ...(c.password !== undefined ? { auth: new BasicAuth(c.user, c.password) } : {}),
       ...(c.server.startsWith('https:') ? { ssl: { rejectUnauthorized: c.verifyCertificates } } : {}),
       extraHeaders: {
-        'X-Trino-User': headerSafe(this.sessionUser(request)),
+        // TRINO_USER is checked by sessionUserProblem at start-up (src/app/env-schema.ts).
+        'X-Trino-User': this.sessionUser(request),
+        // trino-client's BasicAuth overwrites X-Trino-User with the login user, which
+        // silently turned impersonation off whenever TRINO_PASSWORD was set: the
+        // credentials go in their own header instead.
+        ...(c.password !== undefined ? { Authorization: `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}` } : {}),
         // Attribution: who asked, for Trino's query history and event listeners.
-        'X-Trino-Client-Info': headerSafe(`trino-mcp via=${p.via} subject=${p.subject}${p.username ? ` user=${p.username}` : ''}`),
+        'X-Trino-Client-Info': clientInfo(p),
         'X-Trino-Client-Tags': 'trino-mcp',
       },
     };
@@ -155,7 +180,7 @@ export class TrinoQueryEngine implements QueryEngine {
     // covered by test/contract).
     const internals = trino as unknown as { client?: { clientConfig?: { transformResponse?: unknown } } };
     if (internals.client?.clientConfig) {
-      internals.client.clientConfig.transformResponse = [(data: unknown) => (typeof data === 'string' && data.length > 0 ? parseTrinoJson(data) : data)];
+      internals.client.clientConfig.transformResponse = [transformTrinoResponse];
     }
     return trino;
   }
