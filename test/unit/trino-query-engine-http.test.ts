@@ -108,6 +108,30 @@ describe('the Trino session user is exactly the claim, or nothing runs', () => {
   });
 });
 
+describe('Trino refusing the impersonation', () => {
+  const denied = (user: string): Answer => ({
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      id: 'q_2',
+      stats: { state: 'FAILED' },
+      // As Trino 476 with file-based access control answers (seen on a real coordinator).
+      error: { message: `Access Denied: User svc_mcp cannot impersonate user ${user}`, errorCode: 4, errorName: 'PERMISSION_DENIED', errorType: 'USER_ERROR' },
+    }),
+  });
+
+  it('is POLICY_DENIED / IMPERSONATION, not an invalid statement', async () => {
+    const t = await fakeTrino(denied('carol'));
+    const err = await rejectionOf(drain(engine(t.server, { impersonation: 'preferred_username', password: 'pw' }), caller({ username: 'carol' })));
+    expectDomainError(err, 'POLICY_DENIED', { rule: 'IMPERSONATION', errorName: 'PERMISSION_DENIED' });
+  });
+
+  it('without impersonation the same error stays a query error', async () => {
+    const t = await fakeTrino(denied('carol'));
+    expectDomainError(await rejectionOf(drain(engine(t.server), caller())), 'QUERY_INVALID', { errorName: 'PERMISSION_DENIED' });
+  });
+});
+
 describe('X-Trino-Client-Info', () => {
   it('is JSON whose fields claim text cannot forge', async () => {
     const t = await fakeTrino(FINISHED);

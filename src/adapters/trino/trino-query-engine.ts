@@ -76,9 +76,18 @@ function transportError(err: unknown): DomainError {
   return new DomainError('ENGINE_UNAVAILABLE', `Trino is unavailable (${what}); retry later.`, { retryable: true });
 }
 
-function queryError(result: QueryResult): DomainError {
+function queryError(result: QueryResult, impersonating: boolean): DomainError {
   const e = result.error!;
   const details = { errorName: e.errorName, queryId: result.id };
+  // Trino's access control refusing to let TRINO_USER act as the caller is not the
+  // statement's fault: no rewrite of the SQL helps. Trino 476 words it
+  // "Access Denied: User svc cannot impersonate user carol".
+  if (impersonating && e.errorName === 'PERMISSION_DENIED' && /cannot impersonate user/i.test(e.message)) {
+    return new DomainError('POLICY_DENIED', `Trino refused to run the query as you: ${e.message}. The operator must allow the impersonation in Trino.`, {
+      ...details,
+      rule: 'IMPERSONATION',
+    });
+  }
   if (e.errorType === 'USER_ERROR') return new DomainError('QUERY_INVALID', e.message, details);
   return new DomainError('ENGINE_UNAVAILABLE', `Trino failed the query (${e.errorName}): ${e.message}`, {
     ...details,
@@ -188,6 +197,7 @@ export class TrinoQueryEngine implements QueryEngine {
   async *run(request: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
     if (signal.aborted) throw cancelledError();
     const trino = this.client(request);
+    const impersonating = this.connection.impersonation !== undefined;
     let queryId: string | undefined;
     let finished = false;
     const cancel = async () => {
@@ -225,7 +235,7 @@ export class TrinoQueryEngine implements QueryEngine {
       if (!first) throw new DomainError('INTERNAL', 'trino-client returned no initial query result');
       if (first.error) {
         finished = true;
-        throw queryError(first);
+        throw queryError(first, impersonating);
       }
       queryId = first.id;
       yield { kind: 'started', queryId };
@@ -242,7 +252,7 @@ export class TrinoQueryEngine implements QueryEngine {
         const page = step.value;
         if (step.done || !page.nextUri) finished = true;
         if (step.done) break;
-        if (page.error) throw queryError(page);
+        if (page.error) throw queryError(page, impersonating);
         if (!columnsSent && page.columns) {
           columnsSent = true;
           yield { kind: 'columns', columns: page.columns.map((c: { name: string; type: string }): Column => ({ name: c.name, type: c.type })) };
