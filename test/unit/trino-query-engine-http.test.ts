@@ -152,6 +152,15 @@ describe('Trino refusing the credentials', () => {
     expect(t.requests).toHaveLength(1);
   });
 
+  it("passes on Trino's one-line reason, and nothing of an HTML page", async () => {
+    const insecure = await fakeTrino({ ...UNAUTHORIZED, body: 'Password not allowed for insecure authentication\n' });
+    const e = expectDomainError(await rejectionOf(drain(engine(insecure.server, { password: 'pw' }), caller())), 'ENGINE_UNAVAILABLE');
+    expect(e.message).toContain('Password not allowed for insecure authentication');
+    const html = await fakeTrino({ status: 401, body: '<html><script>alert(1)</script></html>' });
+    const h = expectDomainError(await rejectionOf(drain(engine(html.server, { password: 'pw' }), caller())), 'ENGINE_UNAVAILABLE');
+    expect(h.message).not.toContain('script');
+  });
+
   it('a 403 is not retryable either', async () => {
     const t = await fakeTrino({ status: 403, body: '<html><body>Forbidden</body></html>' });
     expectDomainError(await rejectionOf(drain(engine(t.server, { password: 'pw' }), caller())), 'ENGINE_UNAVAILABLE', { retryable: false });

@@ -5,6 +5,7 @@ import type { Column } from '../../domain/model.ts';
 import type { QueryEngine, QueryEvent, QueryRequest } from '../../ports/query-engine.ts';
 import { Logger } from '../../ports/logger.ts';
 import { asciiJson, clientInfo, sessionUserProblem } from './identity-headers.ts';
+import { reasonOf, transformTrinoResponse } from './trino-responses.ts';
 
 /** How to reach Trino; built by src/app/config from TRINO_* variables. */
 export interface TrinoConnection {
@@ -20,45 +21,20 @@ export interface TrinoConnection {
   readonly impersonation?: 'preferred_username' | 'email' | 'sub' | undefined;
 }
 
-type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
+export { parseTrinoJson } from './trino-responses.ts';
 
-/**
- * JSON as Trino sends it, keeping every digit: an integer beyond ±2^53 (a large bigint)
- * becomes its decimal string instead of a rounded number. Needs JSON.parse source access
- * (Node.js 21+); on older runtimes such values stay rounded numbers.
- */
-export function parseTrinoJson(text: string): unknown {
-  const reviver: Reviver = (_key, value, context) =>
-    typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)
-      ? context.source
-      : value;
-  return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
-}
-
-/**
- * axios runs the response transform on error answers too, and a transform that throws
- * replaces the error: a 401 from Trino (a text body) became a bare SyntaxError, reported as
- * "no answer". Only a success answer must be JSON.
- */
-function transformTrinoResponse(data: unknown, _headers: unknown, status?: number): unknown {
-  if (typeof data !== 'string' || data.length === 0) return data;
-  try {
-    return parseTrinoJson(data);
-  } catch {
-    if (status !== undefined && (status < 200 || status > 299)) return data;
-    throw Object.assign(new Error(`Trino answered HTTP ${status ?? '?'} with a body that is not JSON`), { code: 'ERR_BAD_RESPONSE' });
-  }
-}
 export const TrinoConnection = Symbol.for('TrinoConnection');
 
 const CANCEL_WAIT_MS = 5_000;
 
 /** The pieces of an axios error worth reporting; the error object itself holds credentials. */
-function describeTransportError(err: unknown): { status?: number; code?: string; message: string } {
-  const e = err as { response?: { status?: number }; code?: string; message?: string };
+function describeTransportError(err: unknown): { status?: number; code?: string; reason?: string; message: string } {
+  const e = err as { response?: { status?: number; data?: unknown }; code?: string; message?: string };
+  const reason = reasonOf(e.response?.data);
   return {
     ...(e.response?.status !== undefined ? { status: e.response.status } : {}),
     ...(e.code ? { code: e.code } : {}),
+    ...(reason ? { reason } : {}),
     message: typeof e.message === 'string' ? e.message.replace(/\/\/[^/@\s]*@/g, '//') : 'unknown error',
   };
 }
@@ -68,7 +44,7 @@ function transportError(err: unknown): DomainError {
   if (t.status === 401 || t.status === 403) {
     return new DomainError(
       'ENGINE_UNAVAILABLE',
-      `Trino refused this server's credentials (HTTP ${t.status}); the operator must check TRINO_USER / TRINO_PASSWORD.`,
+      `Trino refused this server's credentials (HTTP ${t.status}${t.reason ? `: ${t.reason}` : ''}); the operator must check TRINO_USER / TRINO_PASSWORD (Trino takes passwords over HTTPS only).`,
       { retryable: false },
     );
   }
