@@ -209,6 +209,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         ? 'sub'
         : claimName
     : undefined;
+  if (e.TRINO_PASSWORD !== undefined && e.TRINO_USER.includes(':')) {
+    errors.push('TRINO_USER: must not contain ":" when TRINO_PASSWORD is set (HTTP Basic authentication splits the user at the first colon)');
+  }
   if (impersonate && !oauthOn) errors.push('TRINO_IMPERSONATE: needs OAuth (OAUTH_ENABLED=true): the user comes from the token');
 
   if (errors.length > 0) return { ok: false, errors };

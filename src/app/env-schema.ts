@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sessionUserProblem } from '../adapters/trino/identity-headers.ts';
 
 /**
  * Every environment variable the server reads, with its parser: the one list of them.
@@ -62,7 +63,13 @@ export const envSchema = z.object({
     })
     .default('localhost'),
   TRINO_PORT: positiveInt('TRINO_PORT', 65535).default(8080),
-  TRINO_USER: nonEmpty('TRINO_USER').default('trino'),
+  // The same rule as an impersonated user: X-Trino-User carries it exactly or not at all.
+  TRINO_USER: nonEmpty('TRINO_USER')
+    .superRefine((v, ctx) => {
+      const problem = v === '' ? undefined : sessionUserProblem(v); // empty: reported by nonEmpty
+      if (problem) ctx.addIssue({ code: 'custom', message: `TRINO_USER ${problem}: Trino would not receive it exactly` });
+    })
+    .default('trino'),
   TRINO_PASSWORD: z.string().optional(),
   TRINO_CATALOG: nonEmpty('TRINO_CATALOG').default('memory'),
   TRINO_SCHEMA: nonEmpty('TRINO_SCHEMA').default('default'),

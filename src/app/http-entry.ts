@@ -40,6 +40,7 @@ export async function setupAuth(oauth: OAuthConfig, log: Logger): Promise<HttpAu
   }
   const jwksUrl = oauth.jwksUrl ?? metadata?.jwks_uri;
   if (!jwksUrl) throw new StartupError(`OIDC_ISSUER: the provider metadata of ${issuer} has no jwks_uri; set OIDC_JWKS_URL`);
+  // The logger drops the URL's query and fragment (a JWKS URL can carry an API key).
   log.info('token verification ready', { provider: oauth.providerName, issuer, jwksUrl, audiences: oauth.audiences });
   return {
     verifier: new JwksTokenVerifier(jwksUrl, rules, { cooldownMs: oauth.jwksCooldownMs }),

@@ -8,6 +8,7 @@ import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { loadConfig, type Config } from './config.ts';
 import { buildContainer, productVersion } from './container.ts';
 import { setupAuth, startHttp, StartupError } from './http-entry.ts';
+import { startupWarnings } from './startup-warnings.ts';
 
 function fail(line: string, status: number): never {
   process.stderr.write(`trino-mcp: ${line}\n`);
@@ -68,8 +69,7 @@ async function main(): Promise<void> {
   const config = loaded.config;
   const log = new StderrLogger();
   log.info('starting trino-mcp', { version: productVersion(), config });
-  if (config.allowWriteQueries) log.warn('TRINO_ALLOW_WRITE_QUERIES=true: statements that write data or change state will be run');
-  if (!config.trino.verifyCertificates) log.warn('TRINO_SSL_INSECURE=true: the Trino server certificate is not verified');
+  for (const w of startupWarnings(config)) log.warn(w.message, w.fields);
   if (config.transport === 'stdio') serveStdio(config, log);
   else await serveHttp(config, log);
 }

@@ -58,7 +58,10 @@ export type PolicyRule =
   | 'WRITES_DISABLED'
   /** An object outside TRINO_ALLOWED_*, or a statement whose objects cannot be checked. */
   | 'ALLOWLIST'
-  /** TRINO_IMPERSONATE is on and the caller's token lacks the claim to run as. */
+  /**
+   * TRINO_IMPERSONATE is on and the caller's token lacks the claim to run as, its value
+   * cannot be sent to Trino exactly, or Trino refuses to let TRINO_USER act as that user.
+   */
   | 'IMPERSONATION';
 
 export const POLICY_RULES = [

@@ -157,11 +157,19 @@ describe('loadConfig errors', () => {
     ['TRINO_HOST', 'https://trino.example.com'],
     ['TRINO_HOST', 'trino example'],
     ['TRINO_USER', '   '],
+    ['TRINO_USER', 'jörgen'],
+    ['TRINO_USER', 'svc\u0007'],
+    ['TRINO_USER', 'x'.repeat(256)],
   ])('%s=%j gives exactly one error line naming the variable', (name, value) => {
     const lines = errors({ [name]: value });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(name);
     expect(lines[0]).not.toContain('\n');
+  });
+
+  it('refuses a TRINO_USER with a colon when TRINO_PASSWORD is set (HTTP Basic would split it)', () => {
+    expect(errors({ TRINO_USER: 'svc:ops', TRINO_PASSWORD: 'pw' })).toEqual([expect.stringContaining('TRINO_USER')]);
+    expect(ok({ TRINO_USER: 'svc:ops' }).trino.user).toBe('svc:ops');
   });
 
   it('reports two bad variables on two lines', () => {

@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JwksTokenVerifier } from '../../src/adapters/auth/jwt-token-verifier.ts';
 import { TokenVerificationError } from '../../src/ports/token-verifier.ts';
+import { baseClaims, hostileClaimSets } from './support/hostile-claims.ts';
 
 const AUD = 'https://mcp.example.test/mcp';
 const ISS = 'https://idp.example.test';
@@ -107,5 +108,24 @@ describe('JwksTokenVerifier key cache', () => {
     await idp.stop();
     const verifier = new JwksTokenVerifier(idp.url, rules, { timeoutMs: 500 });
     expect(await code(verifier.verify(await sign(k1)))).toBe('provider_unavailable');
+  });
+});
+
+describe('JwksTokenVerifier refuses hostile claims', () => {
+  it('accepts the same claims set when it is well-formed (the control)', async () => {
+    const k1 = await key('k1');
+    const idp = await jwksServer([k1]);
+    const verifier = new JwksTokenVerifier(idp.url, { ...rules, clockToleranceSec: 30 });
+    const claims = JSON.stringify(baseClaims(AUD, ISS));
+    const token = await new CompactSign(new TextEncoder().encode(claims)).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(k1.privateKey);
+    expect(await code(verifier.verify(token))).toBe('accepted');
+  });
+
+  it.each(hostileClaimSets(AUD, ISS))('refuses a token whose %s', async (_what, claims) => {
+    const k1 = await key('k1');
+    const idp = await jwksServer([k1]);
+    const verifier = new JwksTokenVerifier(idp.url, { ...rules, clockToleranceSec: 30 });
+    const token = await new CompactSign(new TextEncoder().encode(claims)).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(k1.privateKey);
+    expect(await code(verifier.verify(token))).toBe('invalid_token');
   });
 });

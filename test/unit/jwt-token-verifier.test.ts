@@ -1,7 +1,8 @@
-import { SignJWT } from 'jose';
+import { CompactSign, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { HmacTokenVerifier } from '../../src/adapters/auth/jwt-token-verifier.ts';
 import { TokenVerificationError } from '../../src/ports/token-verifier.ts';
+import { baseClaims, hostileClaimSets, joseRefusedClaimSets } from './support/hostile-claims.ts';
 
 const SECRET = 'an-hmac-secret-of-at-least-32-bytes!';
 const key = new TextEncoder().encode(SECRET);
@@ -45,5 +46,35 @@ describe('expiry', () => {
     const exp = Math.floor(Date.now() / 1000) + 60;
     const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setAudience(AUD).setExpirationTime(exp).sign(key);
     expect((await verifier.verify(jwt)).expiresAt).toBe((exp + 30) * 1000);
+  });
+});
+
+describe('claims jose does not check', () => {
+  const verifier = new HmacTokenVerifier(SECRET, { audience: AUD, clockToleranceSec: 30 });
+  const signRaw = (claims: string) => new CompactSign(new TextEncoder().encode(claims)).setProtectedHeader({ alg: 'HS256' }).sign(key);
+
+  it.each(hostileClaimSets(AUD))('refuses a token whose %s', async (_what, claims) => {
+    const err = await failure(verifier.verify(await signRaw(claims)));
+    expect(err.code).toBe('invalid_token');
+    expect(err.message).toMatch(/^[\x20-\x7e]+$/);
+  });
+
+  it.each(joseRefusedClaimSets(AUD))('refuses a token whose %s (jose)', async (_what, claims) => {
+    expect((await failure(verifier.verify(await signRaw(claims)))).code).toBe('invalid_token');
+  });
+
+  it('accepts an iat within the clock tolerance, and scopes as a string or an array', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { ...baseClaims(AUD), iat: now + 20, scope: 'a b', scp: ['c'] };
+    const p = await verifier.verify(await signRaw(JSON.stringify(claims)));
+    expect([...p.scopes].sort()).toEqual(['a', 'b', 'c']);
+    const justPast = { ...baseClaims(AUD), iat: now + 31 };
+    expect((await failure(verifier.verify(await signRaw(JSON.stringify(justPast))))).code).toBe('invalid_token');
+  });
+
+  it('still treats an absent or empty identity claim as absent (impersonation refuses later, naming it)', async () => {
+    const p = await verifier.verify(await signRaw(JSON.stringify({ ...baseClaims(AUD), preferred_username: '', email: undefined })));
+    expect(p).not.toHaveProperty('username');
+    expect(p).not.toHaveProperty('email');
   });
 });

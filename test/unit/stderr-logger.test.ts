@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StderrLogger } from '../../src/adapters/log/stderr-logger.ts';
+import { StderrLogger, urlForLog } from '../../src/adapters/log/stderr-logger.ts';
 
 function capture() {
   const writes: string[] = [];
@@ -84,5 +84,26 @@ describe('StderrLogger', () => {
     const fields = { password: 'S3CRET', nested: { token: 'T' } };
     log.info('x', fields);
     expect(fields).toEqual({ password: 'S3CRET', nested: { token: 'T' } });
+  });
+});
+
+describe('URLs in logs', () => {
+  it('drops the query, fragment and user-info of values under *Url / *_uri keys, at any depth', () => {
+    const { log, writes, records } = capture();
+    log.info('token verification ready', {
+      jwksUrl: 'https://idp.example.com/keys?api_key=k3y-s3cr3t&x=1#frag-s3cr3t',
+      config: { oauth: { jwks_uri: 'https://ops:p4ss@idp.example.com/jwks' } },
+    });
+    expect(records()[0]).toMatchObject({
+      jwksUrl: 'https://idp.example.com/keys',
+      config: { oauth: { jwks_uri: 'https://idp.example.com/jwks' } },
+    });
+    expect(writes[0]).not.toMatch(/s3cr3t|p4ss/);
+  });
+
+  it('leaves plain URLs and non-URLs as they are', () => {
+    expect(urlForLog('http://127.0.0.1:80/mcp')).toBe('http://127.0.0.1:80/mcp');
+    expect(urlForLog('not a url?x=1')).toBe('not a url?x=1');
+    expect(urlForLog('http://[::1]:8080/mcp?x=1')).toBe('http://[::1]:8080/mcp');
   });
 });

@@ -14,25 +14,57 @@ export interface JwtRules {
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 const HMAC = ['HS256', 'HS384', 'HS512'];
 
+function invalid(description: string): TokenVerificationError {
+  return new TokenVerificationError('invalid_token', description);
+}
+
+/** A claim that is a string, absent, or a reason to refuse the token. */
+function stringClaim(payload: JWTPayload, claim: string): string | undefined {
+  const v = payload[claim];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw invalid(`The token's "${claim}" claim must be a string.`);
+  return v;
+}
+
+/** `scope` (RFC 8693/9068: space-separated) and `scp` (Okta, Entra): a string or an array of strings. */
 function scopesOf(payload: JWTPayload): string[] {
   const out = new Set<string>();
-  const add = (v: unknown) => {
-    if (typeof v === 'string') {
-      for (const s of v.split(' ')) if (s) out.add(s);
-    } else if (Array.isArray(v)) {
-      for (const s of v) if (typeof s === 'string' && s) out.add(s);
-    }
-  };
-  add(payload['scope']);
-  add(payload['scp']);
+  for (const claim of ['scope', 'scp']) {
+    const v = payload[claim];
+    if (v === undefined) continue;
+    const words = typeof v === 'string' ? v.split(' ') : Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined;
+    if (!words) throw invalid(`The token's "${claim}" claim must be a string of space-separated scopes or an array of strings.`);
+    for (const s of words) if (s) out.add(s);
+  }
   return [...out];
 }
 
-/** The Principal a verified token names. */
+/**
+ * What jose leaves unchecked. It requires `exp` and `sub` to be present and `iat`, `nbf`,
+ * `exp` to be JSON numbers, but `1e999` parses to Infinity (a token that never expires),
+ * `sub` may be any JSON value, and `iat` is only compared with the clock under
+ * `maxTokenAge`.
+ */
+function checkStandardClaims(payload: JWTPayload, clockToleranceSec: number, nowSec: number): void {
+  for (const claim of ['iat', 'nbf', 'exp'] as const) {
+    const v = payload[claim];
+    if (v !== undefined && !Number.isFinite(v)) throw invalid(`The token's "${claim}" claim must be a finite number of seconds.`);
+  }
+  if (payload.iat !== undefined && payload.iat > nowSec + clockToleranceSec) throw invalid('The token is issued in the future ("iat").');
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('The token\'s "sub" claim must be a non-empty string.');
+}
+
+/**
+ * The Principal a verified token names. Identity claims of the wrong type refuse the
+ * token rather than count as absent: a numeric `preferred_username` must not fall through
+ * to `upn`, nor quietly leave impersonation without its claim.
+ */
 export function principalFromClaims(payload: JWTPayload): Principal {
-  const str = (k: string) => (typeof payload[k] === 'string' ? (payload[k] as string) : undefined);
-  const username = str('preferred_username') ?? str('upn') ?? str('username');
-  const email = str('email');
+  const preferred = stringClaim(payload, 'preferred_username');
+  const upn = stringClaim(payload, 'upn');
+  const plain = stringClaim(payload, 'username');
+  const username = preferred ?? upn ?? plain;
+  const email = stringClaim(payload, 'email');
   return {
     subject: payload.sub!,
     ...(username ? { username } : {}),
@@ -53,17 +85,16 @@ async function verifyJwt(
   algorithms: string[],
   rules: JwtRules,
 ): Promise<Principal> {
+  let payload: JWTPayload;
   try {
-    const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+    ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
       algorithms,
       audience: typeof rules.audience === 'string' ? rules.audience : [...rules.audience],
       // Providers differ on a trailing slash (Auth0 issues `https://tenant/`): accept both.
       ...(rules.issuer ? { issuer: [rules.issuer.replace(/\/$/, ''), `${rules.issuer.replace(/\/$/, '')}/`] } : {}),
       clockTolerance: rules.clockToleranceSec,
       requiredClaims: ['exp', 'sub'],
-    });
-    // Up to exp plus the tolerance is when a request with this token is still let in.
-    return { ...principalFromClaims(payload), expiresAt: (payload.exp! + rules.clockToleranceSec) * 1000 };
+    }));
   } catch (err) {
     if (err instanceof KeyRetrievalFailure) {
       throw new TokenVerificationError('provider_unavailable', 'The identity provider cannot be reached to get its signing keys.', {
@@ -72,6 +103,9 @@ async function verifyJwt(
     }
     throw new TokenVerificationError('invalid_token', describeJoseError(err), { cause: err });
   }
+  checkStandardClaims(payload, rules.clockToleranceSec, Math.floor(Date.now() / 1000));
+  // Up to exp plus the tolerance is when a request with this token is still let in.
+  return { ...principalFromClaims(payload), expiresAt: (payload.exp! + rules.clockToleranceSec) * 1000 };
 }
 
 /** A short, safe description for error_description: which check failed, never the token. */

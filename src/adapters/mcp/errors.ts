@@ -25,7 +25,7 @@ function policyHint(rule: PolicyRule): string {
     case 'ALLOWLIST':
       return 'Do not retry with other outside names; use list_catalogs, list_schemas and list_tables to see what this server may touch.';
     case 'IMPERSONATION':
-      return 'Retrying will not help: the user must sign in with an account whose token carries the claim this server runs queries as.';
+      return 'Retrying will not help. The message says why: the token lacks the claim this server runs queries as, its value cannot reach Trino exactly (visible ASCII, no leading or trailing space, at most 255 characters), or Trino does not let this server act as the user (the operator must allow it).';
     default: {
       const unreachable: never = rule;
       return unreachable;

@@ -1,9 +1,11 @@
 import { inject, injectable } from 'inversify';
-import { BasicAuth, Trino, type ConnectionOptions, type QueryResult } from 'trino-client';
+import { Trino, type ConnectionOptions, type QueryResult } from 'trino-client';
 import { DomainError } from '../../domain/errors.ts';
 import type { Column } from '../../domain/model.ts';
 import type { QueryEngine, QueryEvent, QueryRequest } from '../../ports/query-engine.ts';
 import { Logger } from '../../ports/logger.ts';
+import { asciiJson, clientInfo, sessionUserProblem } from './identity-headers.ts';
+import { reasonOf, transformTrinoResponse } from './trino-responses.ts';
 
 /** How to reach Trino; built by src/app/config from TRINO_* variables. */
 export interface TrinoConnection {
@@ -19,35 +21,20 @@ export interface TrinoConnection {
   readonly impersonation?: 'preferred_username' | 'email' | 'sub' | undefined;
 }
 
-type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
+export { parseTrinoJson } from './trino-responses.ts';
 
-/**
- * JSON as Trino sends it, keeping every digit: an integer beyond ±2^53 (a large bigint)
- * becomes its decimal string instead of a rounded number. Needs JSON.parse source access
- * (Node.js 21+); on older runtimes such values stay rounded numbers.
- */
-export function parseTrinoJson(text: string): unknown {
-  const reviver: Reviver = (_key, value, context) =>
-    typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)
-      ? context.source
-      : value;
-  return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
-}
-
-/** Header values must be visible ASCII: anything else from a token is replaced. */
-function headerSafe(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
-}
 export const TrinoConnection = Symbol.for('TrinoConnection');
 
 const CANCEL_WAIT_MS = 5_000;
 
 /** The pieces of an axios error worth reporting; the error object itself holds credentials. */
-function describeTransportError(err: unknown): { status?: number; code?: string; message: string } {
-  const e = err as { response?: { status?: number }; code?: string; message?: string };
+function describeTransportError(err: unknown): { status?: number; code?: string; reason?: string; message: string } {
+  const e = err as { response?: { status?: number; data?: unknown }; code?: string; message?: string };
+  const reason = reasonOf(e.response?.data);
   return {
     ...(e.response?.status !== undefined ? { status: e.response.status } : {}),
     ...(e.code ? { code: e.code } : {}),
+    ...(reason ? { reason } : {}),
     message: typeof e.message === 'string' ? e.message.replace(/\/\/[^/@\s]*@/g, '//') : 'unknown error',
   };
 }
@@ -57,7 +44,7 @@ function transportError(err: unknown): DomainError {
   if (t.status === 401 || t.status === 403) {
     return new DomainError(
       'ENGINE_UNAVAILABLE',
-      `Trino refused this server's credentials (HTTP ${t.status}); the operator must check TRINO_USER / TRINO_PASSWORD.`,
+      `Trino refused this server's credentials (HTTP ${t.status}${t.reason ? `: ${t.reason}` : ''}); the operator must check TRINO_USER / TRINO_PASSWORD (Trino takes passwords over HTTPS only).`,
       { retryable: false },
     );
   }
@@ -65,9 +52,18 @@ function transportError(err: unknown): DomainError {
   return new DomainError('ENGINE_UNAVAILABLE', `Trino is unavailable (${what}); retry later.`, { retryable: true });
 }
 
-function queryError(result: QueryResult): DomainError {
+function queryError(result: QueryResult, impersonating: boolean): DomainError {
   const e = result.error!;
   const details = { errorName: e.errorName, queryId: result.id };
+  // Trino's access control refusing to let TRINO_USER act as the caller is not the
+  // statement's fault: no rewrite of the SQL helps. Trino 476 words it
+  // "Access Denied: User svc cannot impersonate user carol".
+  if (impersonating && e.errorName === 'PERMISSION_DENIED' && /cannot impersonate user/i.test(e.message)) {
+    return new DomainError('POLICY_DENIED', `Trino refused to run the query as you: ${e.message}. The operator must allow the impersonation in Trino.`, {
+      ...details,
+      rule: 'IMPERSONATION',
+    });
+  }
   if (e.errorType === 'USER_ERROR') return new DomainError('QUERY_INVALID', e.message, details);
   return new DomainError('ENGINE_UNAVAILABLE', `Trino failed the query (${e.errorName}): ${e.message}`, {
     ...details,
@@ -131,6 +127,16 @@ export class TrinoQueryEngine implements QueryEngine {
         rule: 'IMPERSONATION',
       });
     }
+    // Exactly the claim or nothing: a lossy mapping would run distinct callers as one user.
+    const problem = sessionUserProblem(value);
+    if (problem) {
+      const shown = value.length > 64 ? `${asciiJson(value.slice(0, 64))}…` : asciiJson(value);
+      throw new DomainError(
+        'POLICY_DENIED',
+        `Impersonation runs you as your token's "${claim}" claim, and its value ${shown} ${problem}: Trino would not receive it exactly, so nothing was run.`,
+        { rule: 'IMPERSONATION' },
+      );
+    }
     return value;
   }
 
@@ -140,12 +146,16 @@ export class TrinoQueryEngine implements QueryEngine {
     const options: ConnectionOptions = {
       server: c.server,
       source: c.source,
-      ...(c.password !== undefined ? { auth: new BasicAuth(c.user, c.password) } : {}),
       ...(c.server.startsWith('https:') ? { ssl: { rejectUnauthorized: c.verifyCertificates } } : {}),
       extraHeaders: {
-        'X-Trino-User': headerSafe(this.sessionUser(request)),
+        // TRINO_USER is checked by sessionUserProblem at start-up (src/app/env-schema.ts).
+        'X-Trino-User': this.sessionUser(request),
+        // trino-client's BasicAuth overwrites X-Trino-User with the login user, which
+        // silently turned impersonation off whenever TRINO_PASSWORD was set: the
+        // credentials go in their own header instead.
+        ...(c.password !== undefined ? { Authorization: `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}` } : {}),
         // Attribution: who asked, for Trino's query history and event listeners.
-        'X-Trino-Client-Info': headerSafe(`trino-mcp via=${p.via} subject=${p.subject}${p.username ? ` user=${p.username}` : ''}`),
+        'X-Trino-Client-Info': clientInfo(p),
         'X-Trino-Client-Tags': 'trino-mcp',
       },
     };
@@ -155,7 +165,7 @@ export class TrinoQueryEngine implements QueryEngine {
     // covered by test/contract).
     const internals = trino as unknown as { client?: { clientConfig?: { transformResponse?: unknown } } };
     if (internals.client?.clientConfig) {
-      internals.client.clientConfig.transformResponse = [(data: unknown) => (typeof data === 'string' && data.length > 0 ? parseTrinoJson(data) : data)];
+      internals.client.clientConfig.transformResponse = [transformTrinoResponse];
     }
     return trino;
   }
@@ -163,6 +173,7 @@ export class TrinoQueryEngine implements QueryEngine {
   async *run(request: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
     if (signal.aborted) throw cancelledError();
     const trino = this.client(request);
+    const impersonating = this.connection.impersonation !== undefined;
     let queryId: string | undefined;
     let finished = false;
     const cancel = async () => {
@@ -200,7 +211,7 @@ export class TrinoQueryEngine implements QueryEngine {
       if (!first) throw new DomainError('INTERNAL', 'trino-client returned no initial query result');
       if (first.error) {
         finished = true;
-        throw queryError(first);
+        throw queryError(first, impersonating);
       }
       queryId = first.id;
       yield { kind: 'started', queryId };
@@ -217,7 +228,7 @@ export class TrinoQueryEngine implements QueryEngine {
         const page = step.value;
         if (step.done || !page.nextUri) finished = true;
         if (step.done) break;
-        if (page.error) throw queryError(page);
+        if (page.error) throw queryError(page, impersonating);
         if (!columnsSent && page.columns) {
           columnsSent = true;
           yield { kind: 'columns', columns: page.columns.map((c: { name: string; type: string }): Column => ({ name: c.name, type: c.type })) };

@@ -1,0 +1,21 @@
+import type { Config } from './config.ts';
+
+export interface StartupWarning {
+  readonly message: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+/** What the operator should know before the first request: settings that weaken a guarantee. */
+export function startupWarnings(config: Config): StartupWarning[] {
+  const warnings: StartupWarning[] = [];
+  if (config.allowWriteQueries) warnings.push({ message: 'TRINO_ALLOW_WRITE_QUERIES=true: statements that write data or change state will be run' });
+  if (!config.trino.verifyCertificates) warnings.push({ message: 'TRINO_SSL_INSECURE=true: the Trino server certificate is not verified' });
+  if (config.trino.password !== undefined && config.trino.scheme === 'http') {
+    // Basic authentication is the password itself, base64-encoded, on every request.
+    warnings.push({
+      message: 'TRINO_PASSWORD is sent to Trino over plain HTTP: anyone on the network path can read it; set TRINO_SCHEME=https',
+      fields: { server: config.trino.server, user: config.trino.user },
+    });
+  }
+  return warnings;
+}
