@@ -64,7 +64,13 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
   bind<UseCases>(UseCases)
     .toDynamicValue((ctx) => {
       const config = ctx.get<Config>(AppConfig);
-      const settings: QuerySettings = { maxRows: config.maxRows, timeoutMs: config.queryTimeoutMs, defaults: config.defaults };
+      const settings: QuerySettings = {
+        maxRows: config.maxRows,
+        maxResultBytes: config.limits.maxResultBytes,
+        maxValueBytes: config.limits.maxValueBytes,
+        timeoutMs: config.queryTimeoutMs,
+        defaults: config.defaults,
+      };
       const deps = [ctx.get<QueryEngine>(QueryEngine), settings, ctx.get<QueryPolicy>(Policy)] as const;
       return {
         listCatalogs: new ListCatalogs(...deps),
@@ -83,7 +89,14 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
 export const mcpModule = new ContainerModule(({ bind }) => {
   bind<McpSettings>(McpSettings).toDynamicValue((ctx) => {
     const config = ctx.get<Config>(AppConfig);
-    return { maxRows: config.maxRows, timeoutMs: config.queryTimeoutMs, name: 'trino-mcp', version: productVersion() };
+    return {
+      maxRows: config.maxRows,
+      maxResultBytes: config.limits.maxResultBytes,
+      maxValueBytes: config.limits.maxValueBytes,
+      timeoutMs: config.queryTimeoutMs,
+      name: 'trino-mcp',
+      version: productVersion(),
+    };
   });
   bind(Inflight).toDynamicValue(() => new Inflight()).inSingletonScope();
   bind(TrinoMcpServer).toSelf().inSingletonScope();

@@ -19,8 +19,21 @@ import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 
 const TOOLS = ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
 const principal: Principal = { subject: 'alice@example.com', scopes: [], via: 'test' };
-const settings: QuerySettings = { maxRows: 3, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
-const mcpSettings: McpSettings = { maxRows: settings.maxRows, timeoutMs: settings.timeoutMs, name: 'trino-mcp', version: '0.0.0-test' };
+const settings: QuerySettings = {
+  maxRows: 3,
+  maxResultBytes: 4 * 1024 * 1024,
+  maxValueBytes: 64 * 1024,
+  timeoutMs: 5_000,
+  defaults: { catalog: 'memory', schema: 'default' },
+};
+const mcpSettings: McpSettings = {
+  maxRows: settings.maxRows,
+  maxResultBytes: settings.maxResultBytes,
+  maxValueBytes: settings.maxValueBytes,
+  timeoutMs: settings.timeoutMs,
+  name: 'trino-mcp',
+  version: '0.0.0-test',
+};
 const WRITE_SCOPE = 'trino:write';
 
 /** An engine whose every query fails with a non-domain error, as a bug would. */
@@ -246,6 +259,7 @@ describe('TrinoMcpServer over MCP', () => {
         { name: 'id', type: 'bigint' },
         { name: 'note', type: 'varchar', comment: 'free text' },
       ],
+      truncated: false,
     });
   });
 
@@ -271,7 +285,7 @@ describe('TrinoMcpServer over MCP', () => {
   it('explain_query returns the plan', async () => {
     h.engine.define('EXPLAIN (TYPE IO) SELECT 1', { columns: columnsOf(['Query Plan']), rows: [['{"io": 1}']] });
     const result = await h.call('explain_query', { sql: 'SELECT 1', type: 'IO' });
-    expect(result.structuredContent).toEqual({ type: 'IO', plan: '{"io": 1}' });
+    expect(result.structuredContent).toEqual({ type: 'IO', plan: '{"io": 1}', truncated: false });
     expect(h.policy.calls).toEqual([{ sql: 'EXPLAIN (TYPE IO) SELECT 1', mode: 'read' }]);
   });
 

@@ -39,7 +39,11 @@ function policyWith(settings: Partial<PolicySettings> = {}, engine = new InMemor
   return {
     visible: (object: ObjectRef) => policy.visible(object),
     authorize: async (sql: string, context: AuthorizeContext) =>
-      authorize(parseStatement(sql), context.mode, new Call(context.principal, context.signal, s.timeoutMs), { policy, engine, defaults: s.defaults }),
+      authorize(parseStatement(sql), context.mode, new Call(context.principal, context.signal, s.timeoutMs), {
+        policy,
+        engine,
+        settings: { maxRows: 1000, maxResultBytes: 4 * 1024 * 1024, maxValueBytes: 64 * 1024, timeoutMs: s.timeoutMs, defaults: s.defaults },
+      }),
   };
 }
 

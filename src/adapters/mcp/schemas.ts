@@ -29,6 +29,13 @@ const tabularOutput = toolOutput({
   rows: z.array(z.array(z.unknown())).describe('Rows as arrays, values in column order (JSON as Trino returns them).'),
   rowCount: z.number().int(),
   truncated: z.boolean().describe('True when more rows existed than were returned; the query was then cancelled.'),
+  truncatedBy: z
+    .enum(['rows', 'bytes'])
+    .describe('When truncated: the limit that was hit, the row cap or the result size (TRINO_MAX_RESULT_BYTES).'),
+  truncatedValues: z
+    .number()
+    .int()
+    .describe('How many values were longer than TRINO_MAX_VALUE_BYTES and cut (they end with the marker); absent when none.'),
 });
 
 export const outputSchemas = {
@@ -40,10 +47,15 @@ export const outputSchemas = {
     schema: z.string(),
     table: z.string(),
     columns: z.array(z.object({ name: z.string(), type: z.string(), extra: z.string().optional(), comment: z.string().optional() })),
+    truncated: z.boolean().describe('True when the columns reached the result size limit and the rest were not read.'),
   }),
   execute_query: tabularOutput,
   execute_statement: tabularOutput,
-  explain_query: toolOutput({ type: z.enum(EXPLAIN_TYPES), plan: z.string() }),
+  explain_query: toolOutput({
+    type: z.enum(EXPLAIN_TYPES),
+    plan: z.string(),
+    truncated: z.boolean().describe('True when the plan reached the result size limit and was cut (it ends with the marker).'),
+  }),
 };
 
 export const catalogArg = z.string().min(1).describe('Catalog name as Trino lists it; defaults to TRINO_CATALOG.');
