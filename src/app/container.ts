@@ -9,7 +9,7 @@ import { TokenVerifier } from '../ports/token-verifier.ts';
 import type { QuerySettings } from '../use-cases/call.ts';
 import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../use-cases/catalog.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../use-cases/statements.ts';
-import { TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { UseCases } from '../adapters/mcp/tools.ts';
 import { McpSettings, TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
@@ -36,6 +36,8 @@ export const trinoModule = new ContainerModule(({ bind }) => {
         verifyCertificates: config.trino.verifyCertificates,
         source: `trino-mcp/${productVersion()}`,
         impersonation: config.impersonation,
+        // A budget above the default bound raises it: a page must be readable to fill the budget.
+        maxResponseBytes: Math.max(DEFAULT_MAX_RESPONSE_BYTES, config.limits.maxResultBytes),
       };
     })
     .inSingletonScope();

@@ -17,7 +17,21 @@ export interface TrinoConnection {
   readonly source: string;
   /** TRINO_IMPERSONATE: the principal's claim becomes the Trino session user. */
   readonly impersonation?: 'preferred_username' | 'email' | 'sub' | undefined;
+  /**
+   * The largest Trino response read (one page of results, decompressed); DEFAULT_MAX_RESPONSE_BYTES
+   * when not given. A larger one is dropped unread and the stream ends with `oversized`:
+   * trino-client buffers and parses a whole page at once, and Trino sends one value of any
+   * size in one page.
+   */
+  readonly maxResponseBytes?: number | undefined;
 }
+
+/**
+ * Trino aims at pages of about 1 MB and lets them grow to 8 MB for large rows, so no
+ * ordinary page comes near this; a page is held about three times over while it is
+ * parsed, which 16 MiB keeps well inside a small heap.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
 
@@ -75,6 +89,12 @@ function queryError(result: QueryResult): DomainError {
   });
 }
 
+/** axios gave up on a response past maxContentLength (it has no code of its own for that). */
+function isOversized(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 'ERR_BAD_RESPONSE' && typeof e.message === 'string' && e.message.startsWith('maxContentLength size of');
+}
+
 function cancelledError(queryId?: string): DomainError {
   return new DomainError('CANCELLED', 'The request was cancelled; the Trino query was cancelled too.', queryId ? { queryId } : {});
 }
@@ -120,6 +140,10 @@ export class TrinoQueryEngine implements QueryEngine {
     @inject(Logger) private readonly log: Logger,
   ) {}
 
+  private get maxResponseBytes(): number {
+    return this.connection.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
   /** The Trino session user: TRINO_USER, or the caller's claim when impersonating. */
   private sessionUser(request: QueryRequest): string {
     const claim = this.connection.impersonation;
@@ -153,9 +177,12 @@ export class TrinoQueryEngine implements QueryEngine {
     // trino-client parses responses with axios' JSON.parse, which rounds bigint values past
     // ±2^53. Its private axios config is the only place to swap the parser (pinned version,
     // covered by test/contract).
-    const internals = trino as unknown as { client?: { clientConfig?: { transformResponse?: unknown } } };
+    // The same config carries axios' maxContentLength, which stops reading a response past the
+    // bound (test/integration/result-bytes checks both on real Trino).
+    const internals = trino as unknown as { client?: { clientConfig?: { transformResponse?: unknown; maxContentLength?: number } } };
     if (internals.client?.clientConfig) {
       internals.client.clientConfig.transformResponse = [(data: unknown) => (typeof data === 'string' && data.length > 0 ? parseTrinoJson(data) : data)];
+      internals.client.clientConfig.maxContentLength = this.maxResponseBytes;
     }
     return trino;
   }
@@ -212,6 +239,11 @@ export class TrinoQueryEngine implements QueryEngine {
           step = await untilAborted(iterator.next(), signal);
         } catch (err) {
           if (signal.aborted) throw cancelledError(queryId);
+          if (isOversized(err)) {
+            // Unread, so the query is still running: the finally block cancels it.
+            yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
+            return;
+          }
           throw transportError(err);
         }
         const page = step.value;
