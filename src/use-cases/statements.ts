@@ -80,6 +80,6 @@ export class ExplainQuery extends UseCase {
       type === 'VALIDATE'
         ? `valid: ${String(result.rows[0]?.[0])}`
         : result.rows.map((r) => String(r[0])).join('\n');
-    return { type, plan, truncated: result.truncated };
+    return { type, plan, truncated: result.truncated || result.truncatedValues !== undefined };
   }
 }

@@ -299,7 +299,7 @@ describe('use-cases read under the byte budget', () => {
     const plan = 'Fragment 0\n'.repeat(5000);
     const engine = new InMemoryQueryEngine().define('EXPLAIN (TYPE LOGICAL) SELECT 1', { columns: [{ name: 'Query Plan', type: 'varchar' }], rows: [[plan]] });
     const r = await new ExplainQuery(engine, settings, new FakeQueryPolicy()).execute({ sql: 'SELECT 1' }, principal, noSignal());
-    expect(r.truncated).toBe(false); // the one row was read: only its value was cut
+    expect(r.truncated).toBe(true);
     expect(r.plan.startsWith('Fragment 0\nFragment 0\n')).toBe(true);
     expect(r.plan).toMatch(/…\[value truncated by trino-mcp: over \d+ bytes\]$/);
     expect(json(r.plan)).toBeGreaterThan(settings.maxValueBytes); // not held to the per-value limit
