@@ -259,7 +259,6 @@ describe('TrinoMcpServer over MCP', () => {
         { name: 'id', type: 'bigint' },
         { name: 'note', type: 'varchar', comment: 'free text' },
       ],
-      truncated: false,
     });
   });
 
@@ -285,7 +284,7 @@ describe('TrinoMcpServer over MCP', () => {
   it('explain_query returns the plan', async () => {
     h.engine.define('EXPLAIN (TYPE IO) SELECT 1', { columns: columnsOf(['Query Plan']), rows: [['{"io": 1}']] });
     const result = await h.call('explain_query', { sql: 'SELECT 1', type: 'IO' });
-    expect(result.structuredContent).toEqual({ type: 'IO', plan: '{"io": 1}', truncated: false });
+    expect(result.structuredContent).toEqual({ type: 'IO', plan: '{"io": 1}' });
     expect(h.policy.calls).toEqual([{ sql: 'EXPLAIN (TYPE IO) SELECT 1', mode: 'read' }]);
   });
 

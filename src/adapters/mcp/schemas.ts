@@ -47,14 +47,14 @@ export const outputSchemas = {
     schema: z.string(),
     table: z.string(),
     columns: z.array(z.object({ name: z.string(), type: z.string(), extra: z.string().optional(), comment: z.string().optional() })),
-    truncated: z.boolean().describe('True when the columns reached the result size limit and the rest were not read.'),
+    truncated: z.boolean().describe('Present (true) only when the columns reached the result size limit and the rest were not read.'),
   }),
   execute_query: tabularOutput,
   execute_statement: tabularOutput,
   explain_query: toolOutput({
     type: z.enum(EXPLAIN_TYPES),
     plan: z.string(),
-    truncated: z.boolean().describe('True when the plan reached the result size limit and was cut (it ends with the marker).'),
+    truncated: z.boolean().describe('Present (true) only when the plan reached the result size limit and was cut (it ends with the marker).'),
   }),
 };
 

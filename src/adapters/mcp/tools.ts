@@ -104,6 +104,12 @@ function tabular(r: Awaited<ReturnType<ExecuteQuery['execute']>>, limits: Render
   };
 }
 
+/** `truncated` only when true: a complete description or plan keeps the shape it always had. */
+function withTruncation<T extends { truncated: boolean }>(r: T): Omit<T, 'truncated'> & { truncated?: true } {
+  const { truncated, ...rest } = r;
+  return truncated ? { ...rest, truncated: true } : rest;
+}
+
 /** execute_query and execute_statement: the same arguments and answer, another use-case and access. */
 function statementTool(spec: Pick<ToolSpec, 'name' | 'title' | 'access' | 'annotations' | 'description'> & {
   useCase: (u: UseCases) => ExecuteQuery | ExecuteStatement;
@@ -204,7 +210,7 @@ export const TOOLS: readonly ToolSpec[] = [
         ...r.columns.map((c) => `${c.name}\t${c.type}${c.extra ? `\t${c.extra}` : ''}${c.comment ? `\t-- ${c.comment}` : ''}`),
         ...(r.truncated ? [`(${r.columns.length} columns shown; the description reached its size limit of ${env.maxResultBytes} bytes.)`] : []),
       ].join('\n');
-      return { result: { content: [{ type: 'text', text }], structuredContent: r }, rows: r.columns.length };
+      return { result: { content: [{ type: 'text', text }], structuredContent: withTruncation(r) }, rows: r.columns.length };
     },
   }),
   statementTool({
@@ -252,7 +258,7 @@ export const TOOLS: readonly ToolSpec[] = [
     async run(u, args, principal, signal, env) {
       const r = await u.explainQuery.execute(args, principal, signal);
       const text = r.truncated ? `${r.plan}\n(The plan reached the size limit of ${env.maxResultBytes} bytes and was cut.)` : r.plan;
-      return { result: { content: [{ type: 'text', text }], structuredContent: r } };
+      return { result: { content: [{ type: 'text', text }], structuredContent: withTruncation(r) } };
     },
   }),
 ];
