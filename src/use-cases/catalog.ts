@@ -1,6 +1,6 @@
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import { quoteQualified, resolveTableName } from '../domain/identifiers.ts';
-import type { Principal, TableName, TabularResult } from '../domain/model.ts';
+import type { Principal, TableName, TabularResult, Truncation } from '../domain/model.ts';
 import type { ObjectRef, QueryPolicy } from '../domain/policy.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { Call, readCapped, type QuerySettings, type ReadLimits } from './call.ts';
@@ -49,6 +49,8 @@ export function readLimits(settings: QuerySettings): ReadLimits {
 export interface NameList {
   readonly names: readonly string[];
   readonly truncated: boolean;
+  /** When truncated: the row cap (of names shown) or the byte budget (of names read). */
+  readonly truncatedBy?: Truncation;
 }
 
 /**
@@ -60,7 +62,8 @@ const LISTING_READ = { maxRows: 100_000, maxValueBytes: Number.POSITIVE_INFINITY
 
 function firstColumn(result: TabularResult, keep: (name: string) => boolean, cap: number): NameList {
   const names = result.rows.map((r) => String(r[0])).filter(keep);
-  return { names: names.slice(0, cap), truncated: result.truncated || names.length > cap };
+  const truncatedBy = names.length > cap ? 'rows' : result.truncatedBy;
+  return { names: names.slice(0, cap), truncated: truncatedBy !== undefined, ...(truncatedBy ? { truncatedBy } : {}) };
 }
 
 /** Names Trino's "does not exist" errors for listings and descriptions as NOT_FOUND. */

@@ -66,9 +66,13 @@ describe('renderTable', () => {
 
 describe('renderList', () => {
   it('lists names under a counted title', () => {
-    expect(renderList('Catalogs', ['a', 'b'], false)).toBe('Catalogs (2):\na\nb');
-    expect(renderList('Catalogs', ['a'], true)).toBe('Catalogs (1, truncated):\na');
-    expect(renderList('Catalogs', [], false)).toBe('Catalogs (0):');
+    expect(renderList('Catalogs', { names: ['a', 'b'], truncated: false }, 4096)).toBe('Catalogs (2):\na\nb');
+    expect(renderList('Catalogs', { names: ['a'], truncated: true, truncatedBy: 'rows' }, 4096)).toBe('Catalogs (1, truncated):\na');
+    expect(renderList('Catalogs', { names: [], truncated: false }, 4096)).toBe('Catalogs (0):');
+  });
+
+  it('says when the size limit ended the listing', () => {
+    expect(renderList('Catalogs', { names: ['a'], truncated: true, truncatedBy: 'bytes' }, 4096)).toBe('Catalogs (1, truncated at the size limit of 4096 bytes):\na');
   });
 });
 

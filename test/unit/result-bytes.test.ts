@@ -280,7 +280,11 @@ describe('use-cases read under the byte budget', () => {
 
   it('ListCatalogs never shows a cut name: a name past the budget ends the listing, truncated', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW CATALOGS', { columns: col, rows: [['a'], ['b'.repeat(20_000)], ['c']] });
-    expect(await new ListCatalogs(engine, settings, new FakeQueryPolicy()).execute(principal, noSignal())).toEqual({ names: ['a'], truncated: true });
+    expect(await new ListCatalogs(engine, settings, new FakeQueryPolicy()).execute(principal, noSignal())).toEqual({
+      names: ['a'],
+      truncated: true,
+      truncatedBy: 'bytes',
+    });
   });
 
   it('DescribeTable, which reads without a row cap, stops at the budget and says so', async () => {

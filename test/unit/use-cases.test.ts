@@ -367,7 +367,11 @@ describe('DescribeTable', () => {
 describe('listings', () => {
   it('ListCatalogs lists the first column and reports truncation at maxRows', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW CATALOGS', { columns: [{ name: 'Catalog', type: 'varchar' }], rows: [['a'], ['b'], ['c'], ['d']] });
-    expect(await new ListCatalogs(engine, settings, new FakeQueryPolicy()).execute(principal, noSignal())).toEqual({ names: ['a', 'b', 'c'], truncated: true });
+    expect(await new ListCatalogs(engine, settings, new FakeQueryPolicy()).execute(principal, noSignal())).toEqual({
+      names: ['a', 'b', 'c'],
+      truncated: true,
+      truncatedBy: 'rows',
+    });
   });
 
   it('ListSchemas quotes the catalog name', async () => {

@@ -1,4 +1,5 @@
 import type { TabularResult } from '../../domain/model.ts';
+import type { NameList } from '../../use-cases/catalog.ts';
 import { truncationMarker } from '../../use-cases/result-budget.ts';
 
 /** Keeps one row on one line: tabs and line breaks inside values are shown escaped. */
@@ -50,7 +51,8 @@ export function renderTable(result: TabularResult, limits: RenderLimits): string
   return lines.join('\n');
 }
 
-export function renderList(title: string, names: readonly string[], truncated: boolean): string {
-  const head = `${title} (${names.length}${truncated ? ', truncated' : ''}):`;
-  return [head, ...names].join('\n');
+/** A counted title and one name a line; the title says when more exist, and why when it was the size limit. */
+export function renderList(title: string, list: NameList, maxResultBytes: number): string {
+  const why = list.truncatedBy === 'bytes' ? `, truncated at the size limit of ${maxResultBytes} bytes` : list.truncated ? ', truncated' : '';
+  return [`${title} (${list.names.length}${why}):`, ...list.names].join('\n');
 }

@@ -24,14 +24,16 @@ function toolOutput<T extends z.ZodRawShape>(success: T) {
 
 const columnSchema = z.object({ name: z.string(), type: z.string() });
 
+const truncatedBy = z
+  .enum(['rows', 'bytes'])
+  .describe('When truncated: the limit that was hit, the row cap or the result size (TRINO_MAX_RESULT_BYTES).');
+
 const tabularOutput = toolOutput({
   columns: z.array(columnSchema).describe('Result columns in order; names may repeat.'),
   rows: z.array(z.array(z.unknown())).describe('Rows as arrays, values in column order (JSON as Trino returns them).'),
   rowCount: z.number().int(),
   truncated: z.boolean().describe('True when more rows existed than were returned; the query was then cancelled.'),
-  truncatedBy: z
-    .enum(['rows', 'bytes'])
-    .describe('When truncated: the limit that was hit, the row cap or the result size (TRINO_MAX_RESULT_BYTES).'),
+  truncatedBy,
   truncatedValues: z
     .number()
     .int()
@@ -39,9 +41,9 @@ const tabularOutput = toolOutput({
 });
 
 export const outputSchemas = {
-  list_catalogs: toolOutput({ catalogs: z.array(z.string()), truncated: z.boolean() }),
-  list_schemas: toolOutput({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean() }),
-  list_tables: toolOutput({ catalog: z.string(), schema: z.string(), tables: z.array(z.string()), truncated: z.boolean() }),
+  list_catalogs: toolOutput({ catalogs: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
+  list_schemas: toolOutput({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
+  list_tables: toolOutput({ catalog: z.string(), schema: z.string(), tables: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
   get_table_schema: toolOutput({
     catalog: z.string(),
     schema: z.string(),

@@ -1,8 +1,8 @@
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ToolAccess } from '../../domain/access.ts';
-import { EXPLAIN_TYPES, type Principal } from '../../domain/model.ts';
-import type { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../use-cases/catalog.ts';
+import { EXPLAIN_TYPES, type Principal, type Truncation } from '../../domain/model.ts';
+import type { DescribeTable, ListCatalogs, ListSchemas, ListTables, NameList } from '../../use-cases/catalog.ts';
 import type { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../use-cases/statements.ts';
 import { singleValueLimit, truncationMarker } from '../../use-cases/result-budget.ts';
 import { renderList, renderTable, type RenderLimits } from './render.ts';
@@ -104,6 +104,11 @@ function tabular(r: Awaited<ReturnType<ExecuteQuery['execute']>>, limits: Render
   };
 }
 
+/** A listing's `truncated`, and `truncatedBy` when it is. */
+function truncation(list: NameList): { truncated: boolean; truncatedBy?: Truncation } {
+  return { truncated: list.truncated, ...(list.truncatedBy ? { truncatedBy: list.truncatedBy } : {}) };
+}
+
 /** `truncated` only when true: a complete description or plan keeps the shape it always had. */
 function withTruncation<T extends { truncated: boolean }>(r: T): Omit<T, 'truncated'> & { truncated?: true } {
   const { truncated, ...rest } = r;
@@ -136,12 +141,12 @@ export const TOOLS: readonly ToolSpec[] = [
     description: () => 'Lists the Trino catalogs (data sources) this server can see. Start here.',
     input: () => z.object({}),
     output: outputSchemas.list_catalogs,
-    async run(u, _args, principal, signal) {
+    async run(u, _args, principal, signal, env) {
       const r = await u.listCatalogs.execute(principal, signal);
       return {
         result: {
-          content: [{ type: 'text', text: renderList('Catalogs', r.names, r.truncated) }],
-          structuredContent: { catalogs: [...r.names], truncated: r.truncated },
+          content: [{ type: 'text', text: renderList('Catalogs', r, env.maxResultBytes) }],
+          structuredContent: { catalogs: [...r.names], ...truncation(r) },
         },
         rows: r.names.length,
       };
@@ -155,12 +160,12 @@ export const TOOLS: readonly ToolSpec[] = [
     description: () => 'Lists the schemas of one catalog.',
     input: () => z.object({ catalog: catalogArg.optional() }),
     output: outputSchemas.list_schemas,
-    async run(u, args, principal, signal) {
+    async run(u, args, principal, signal, env) {
       const r = await u.listSchemas.execute(args, principal, signal);
       return {
         result: {
-          content: [{ type: 'text', text: renderList(`Schemas in ${r.catalog}`, r.names, r.truncated) }],
-          structuredContent: { catalog: r.catalog, schemas: [...r.names], truncated: r.truncated },
+          content: [{ type: 'text', text: renderList(`Schemas in ${r.catalog}`, r, env.maxResultBytes) }],
+          structuredContent: { catalog: r.catalog, schemas: [...r.names], ...truncation(r) },
         },
         rows: r.names.length,
       };
@@ -174,12 +179,12 @@ export const TOOLS: readonly ToolSpec[] = [
     description: () => 'Lists the tables and views of one schema.',
     input: () => z.object({ catalog: catalogArg.optional(), schema: schemaArg.optional() }),
     output: outputSchemas.list_tables,
-    async run(u, args, principal, signal) {
+    async run(u, args, principal, signal, env) {
       const r = await u.listTables.execute(args, principal, signal);
       return {
         result: {
-          content: [{ type: 'text', text: renderList(`Tables in ${r.catalog}.${r.schema}`, r.names, r.truncated) }],
-          structuredContent: { catalog: r.catalog, schema: r.schema, tables: [...r.names], truncated: r.truncated },
+          content: [{ type: 'text', text: renderList(`Tables in ${r.catalog}.${r.schema}`, r, env.maxResultBytes) }],
+          structuredContent: { catalog: r.catalog, schema: r.schema, tables: [...r.names], ...truncation(r) },
         },
         rows: r.names.length,
       };
