@@ -28,8 +28,9 @@ export interface TrinoConnection {
 
 /**
  * Trino aims at pages of about 1 MB and lets them grow to 8 MB for large rows, so no
- * ordinary page comes near this; a page is held about three times over while it is
- * parsed, which 16 MiB keeps well inside a small heap.
+ * ordinary page comes near this. A page is held about twice over while it is parsed (the
+ * response text, then its values; four times for text past Latin-1), which 16 MiB keeps
+ * well inside a small heap.
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
