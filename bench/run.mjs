@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { parseStatement } from '../dist/domain/statement.js';
 import { Call, readCapped } from '../dist/use-cases/call.js';
 import { renderTable } from '../dist/adapters/mcp/render.js';
+import { ResultBudget } from '../dist/use-cases/result-budget.js';
 
 const results = [];
 const MiB = 1024 * 1024;
@@ -55,6 +56,12 @@ const rows = Array.from({ length: 1000 }, (_, i) => [i, `name ${i}\twith tab`, `
 measure('render 1000 rows × 4 columns as text', () => renderTable({ columns, rows, rowCount: rows.length, truncated: true }, RENDER_LIMITS), {
   targetMs: 10,
 });
+
+// What the byte budget adds to every read: each value weighed once, no serialisation.
+measure('weigh 1000 rows × 4 columns against the byte budget', () => {
+  const budget = new ResultBudget(BYTE_LIMITS);
+  for (const row of rows) if (!budget.take(row)) throw new Error('over budget');
+}, { targetMs: 5 });
 
 // Reading stops at the cap: memory stays bounded however many rows the engine could send.
 async function cappedReadMemory() {

@@ -45,8 +45,20 @@ const ESCAPED = /[\u0000-\u001f"\\]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const plain = (s: string) => !ESCAPED.test(s) && !LONE_SURROGATE.test(s);
 
+/** Up to this length a string is weighed character by character: cheaper than two scans and a native call. */
+const SHORT_STRING = 128;
+
 /** The UTF-8 bytes of a string's JSON, quotes included. */
 export function stringJsonBytes(s: string): number {
+  if (s.length <= SHORT_STRING) {
+    let bytes = 2;
+    for (let i = 0; i < s.length; ) {
+      const cost = charJsonBytes(s, i);
+      bytes += cost;
+      i += cost === 4 ? 2 : 1;
+    }
+    return bytes;
+  }
   return plain(s) ? Buffer.byteLength(s, 'utf8') + 2 : Buffer.byteLength(JSON.stringify(s), 'utf8');
 }
 
@@ -96,6 +108,36 @@ export function prefixWithin(s: string, room: number): { text: string; bytes: nu
 /** Nesting deeper than this counts as too long: such a value is cut like a long one. */
 const MAX_DEPTH = 100;
 
+/**
+ * The JSON bytes of any value, exact up to `limit`; past it, some number above `limit`
+ * (walking stops there, so a huge nested value costs little). Nothing is serialised: for
+ * the many small arrays, maps and rows of a result, only their size is needed.
+ */
+export function jsonBytesWithin(value: unknown, limit: number, depth = 0): number {
+  if (typeof value === 'string') return value.length > limit ? limit + 1 : stringJsonBytes(value);
+  if (value === null || value === undefined) return 4;
+  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value).length;
+  if (typeof value !== 'object') return String(value).length;
+  if (depth >= MAX_DEPTH) return limit + 1;
+  let bytes = 2;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && bytes <= limit; i++) {
+      bytes += (i > 0 ? 1 : 0) + jsonBytesWithin(value[i], limit - bytes, depth + 1);
+    }
+    return bytes;
+  }
+  let first = true;
+  for (const key in value) {
+    if (bytes > limit) break;
+    if (!Object.hasOwn(value, key)) continue;
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    bytes += (first ? 0 : 1) + stringJsonBytes(key) + 1 + jsonBytesWithin(v, limit - bytes, depth + 1);
+    first = false;
+  }
+  return bytes;
+}
+
 interface JsonPrefix {
   readonly parts: string[];
   bytes: number;
@@ -142,10 +184,9 @@ function walk(value: unknown, out: JsonPrefix, limit: number, depth: number): bo
 }
 
 /**
- * The JSON of a nested value (array, map, row), stopping once it passes `limit` bytes.
- * A value up to `limit` comes back whole (exactly JSON.stringify's text) with its exact
- * size; a longer one as a prefix, flagged incomplete. Walking stops early, so a huge value
- * costs little.
+ * The JSON text of a nested value (array, map, row), stopping once it passes `limit` bytes:
+ * what a cut value shows. A value up to `limit` comes back whole (exactly JSON.stringify's
+ * text) with its exact size; a longer one as a prefix, flagged incomplete.
  */
 export function boundedJson(value: object, limit: number): { text: string; complete: boolean; bytes: number } {
   const out: JsonPrefix = { parts: [], bytes: 0 };
@@ -153,14 +194,8 @@ export function boundedJson(value: object, limit: number): { text: string; compl
   return { text: out.parts.join(''), complete, bytes: out.bytes };
 }
 
-/** A value as it is kept, and what it weighs. */
-interface Weighed {
-  readonly value: unknown;
-  readonly bytes: number;
-  readonly cut: boolean;
-}
-
-const OVER = Symbol('over');
+/** What weigh answers for a value that can be neither kept nor cut (values are never cut). */
+const OVER = -1;
 
 /**
  * Weighs values and keeps rows while the result fits `maxBytes`: one pass per value, no
@@ -169,6 +204,7 @@ const OVER = Symbol('over');
 export class ResultBudget {
   private used = 0;
   private cuts = 0;
+  private lastCut: string | undefined;
   private readonly marker: string;
   private readonly markerBytes: number;
 
@@ -187,12 +223,14 @@ export class ResultBudget {
     let bytes = 0;
     const kept: Column[] = [];
     for (const c of columns) {
-      const name = this.weigh(c.name);
-      const type = this.weigh(c.type);
-      if (name === OVER || type === OVER) return undefined;
-      bytes += name.bytes + type.bytes + 18;
+      const nameBytes = this.weigh(c.name);
+      const name = this.lastCut ?? c.name;
+      const typeBytes = this.weigh(c.type);
+      const type = this.lastCut ?? c.type;
+      if (nameBytes === OVER || typeBytes === OVER) return undefined;
+      bytes += nameBytes + typeBytes + 18;
       if (this.used + 2 * bytes > this.limits.maxBytes) return undefined;
-      kept.push(name.cut || type.cut ? { name: name.value as string, type: type.value as string } : c);
+      kept.push(name === c.name && type === c.type ? c : { name, type });
     }
     this.used += 2 * bytes;
     return kept;
@@ -206,11 +244,11 @@ export class ResultBudget {
     for (let i = 0; i < row.length; i++) {
       const w = this.weigh(row[i]);
       if (w === OVER) return undefined;
-      bytes += w.bytes;
+      bytes += w;
       if (this.used + 2 * bytes > this.limits.maxBytes) return undefined; // a wide row stops at the first value past the budget
-      if (w.cut) {
+      if (this.lastCut !== undefined) {
         copy ??= [...row];
-        copy[i] = w.value;
+        copy[i] = this.lastCut;
         cuts++;
       }
     }
@@ -219,31 +257,37 @@ export class ResultBudget {
     return copy ?? row;
   }
 
-  private weigh(value: unknown): Weighed | typeof OVER {
+  /**
+   * The JSON bytes of a value as it will be kept, or OVER. When the value had to be cut,
+   * `lastCut` holds what is kept instead (a field, not a fresh object per value: this runs
+   * for every value of every row).
+   */
+  private weigh(value: unknown): number {
+    this.lastCut = undefined;
     const limit = this.limits.maxValueBytes;
-    // Nothing past the whole budget can be kept: it bounds the walk when values are never cut.
-    const stop = Math.min(limit, this.limits.maxBytes);
-    if (value === null || value === undefined) return { value: null, bytes: 4, cut: false };
     if (typeof value === 'string') {
       // UTF-8 never has fewer bytes than UTF-16 code units: a string longer than the limit in units is over it.
+      // Nothing past the whole budget can be kept: that bounds the work when values are never cut.
+      const stop = Math.min(limit, this.limits.maxBytes);
       const bytes = value.length > stop ? stop + 1 : stringJsonBytes(value);
-      if (bytes <= limit) return { value, bytes, cut: false };
-      return this.cut(value);
+      return bytes <= limit ? bytes : this.cut(value);
     }
+    if (value === null || value === undefined) return 4;
+    if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value).length;
     if (typeof value === 'object') {
-      const json = boundedJson(value, stop);
-      if (json.complete && json.bytes <= limit) return { value, bytes: json.bytes, cut: false };
-      return this.cut(json.text);
+      const stop = Math.min(limit, this.limits.maxBytes);
+      const bytes = jsonBytesWithin(value, stop);
+      return bytes <= limit ? bytes : this.cut(boundedJson(value, stop).text);
     }
-    const text = typeof value === 'number' || typeof value === 'boolean' ? JSON.stringify(value) : String(value);
-    return { value, bytes: text.length, cut: false };
+    return String(value).length;
   }
 
-  /** The start of `text` and the marker, as one string whose JSON fits the value limit. */
-  private cut(text: string): Weighed | typeof OVER {
+  /** Cuts `text` to its start and the marker, one string whose JSON fits the value limit; OVER when values are never cut. */
+  private cut(text: string): number {
     const limit = this.limits.maxValueBytes;
     if (!Number.isFinite(limit)) return OVER;
     const prefix = prefixWithin(text, Math.max(0, limit - 2 - this.markerBytes));
-    return { value: prefix.text + this.marker, bytes: prefix.bytes + 2 + this.markerBytes, cut: true };
+    this.lastCut = prefix.text + this.marker;
+    return prefix.bytes + 2 + this.markerBytes;
   }
 }

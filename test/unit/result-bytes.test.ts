@@ -3,7 +3,7 @@ import type { Column, Principal, Row } from '../../src/domain/model.ts';
 import type { QueryEngine, QueryEvent } from '../../src/ports/query-engine.ts';
 import { Call, readCapped, type QuerySettings, type ReadLimits } from '../../src/use-cases/call.ts';
 import { DescribeTable, ListCatalogs } from '../../src/use-cases/catalog.ts';
-import { boundedJson, stringJsonBytes, truncationMarker } from '../../src/use-cases/result-budget.ts';
+import { boundedJson, jsonBytesWithin, stringJsonBytes, truncationMarker } from '../../src/use-cases/result-budget.ts';
 import { ExecuteQuery, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
@@ -70,12 +70,14 @@ describe('what a value weighs: the UTF-8 bytes of its JSON', () => {
     HOSTILE_STRINGS.map((s) => ({ [s]: s })),
   ];
 
-  it.each(NESTED.map((v) => [JSON.stringify(v).slice(0, 40), v]))('boundedJson(%s) of a value that fits is JSON.stringify, exactly', (_, v) => {
-    const out = boundedJson(v as object, 1_000_000);
-    expect(out).toEqual({ text: JSON.stringify(v), complete: true, bytes: json(v) });
+  it.each(NESTED.map((v) => [JSON.stringify(v).slice(0, 40), v]))('a nested value that fits, %s, weighs its JSON exactly, and shows as JSON.stringify', (_, v) => {
+    expect(jsonBytesWithin(v, 1_000_000)).toBe(json(v));
+    expect(jsonBytesWithin(v, json(v))).toBe(json(v)); // exactly at the limit
+    if (json(v) > 2) expect(jsonBytesWithin(v, json(v) - 1)).toBeGreaterThan(json(v) - 1);
+    expect(boundedJson(v as object, 1_000_000)).toEqual({ text: JSON.stringify(v), complete: true, bytes: json(v) });
   });
 
-  it('stops walking a huge nested value soon after the limit', () => {
+  it('stops walking a huge nested value soon after the limit, whether weighing or showing it', () => {
     let visited = 0;
     const huge = new Proxy(Array.from({ length: 1_000_000 }, () => 'xxxxxxxxxx'), {
       get(target, key, receiver) {
@@ -83,19 +85,23 @@ describe('what a value weighs: the UTF-8 bytes of its JSON', () => {
         return Reflect.get(target, key, receiver) as unknown;
       },
     });
+    expect(jsonBytesWithin(huge, 1000)).toBeGreaterThan(1000);
+    expect(visited).toBeLessThan(100);
+    visited = 0;
     const out = boundedJson(huge, 1000);
     expect(out.complete).toBe(false);
-    expect(out.bytes).toBeGreaterThan(1000);
+    expect(out.text.startsWith('["xxxxxxxxxx","xxxxxxxxxx"')).toBe(true);
     expect(visited).toBeLessThan(100);
   });
 
   it('treats nesting deeper than 100 levels as too long', () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 150; i++) deep = [deep];
+    expect(jsonBytesWithin(deep, 1_000_000)).toBeGreaterThan(1_000_000);
     expect(boundedJson(deep as object, 1_000_000).complete).toBe(false);
     let fine: unknown = 'x';
     for (let i = 0; i < 50; i++) fine = [fine];
-    expect(boundedJson(fine as object, 1_000_000).complete).toBe(true);
+    expect(jsonBytesWithin(fine, 1_000_000)).toBe(json(fine));
   });
 });
 
