@@ -6,8 +6,13 @@ import { parseStatement } from '../dist/domain/statement.js';
 import { Call, readCapped } from '../dist/use-cases/call.js';
 import { QuerySlots } from '../dist/use-cases/query-slots.js';
 import { renderTable } from '../dist/adapters/mcp/render.js';
+import { ResultBudget } from '../dist/use-cases/result-budget.js';
 
 const results = [];
+const MiB = 1024 * 1024;
+// The defaults: TRINO_MAX_RESULT_BYTES and TRINO_MAX_VALUE_BYTES.
+const BYTE_LIMITS = { maxBytes: 4 * MiB, maxValueBytes: 64 * 1024 };
+const RENDER_LIMITS = { maxRows: 1000, maxResultBytes: BYTE_LIMITS.maxBytes, maxValueBytes: BYTE_LIMITS.maxValueBytes };
 
 function measure(name, fn, { runs = 200, targetMs }) {
   for (let i = 0; i < 10; i++) fn(); // warm-up
@@ -49,9 +54,15 @@ const columns = [
   { name: 'tags', type: 'array(varchar)' },
 ];
 const rows = Array.from({ length: 1000 }, (_, i) => [i, `name ${i}\twith tab`, `${i}.50`, ['a', 'b']]);
-measure('render 1000 rows × 4 columns as text', () => renderTable({ columns, rows, rowCount: rows.length, truncated: true }, 1000), {
+measure('render 1000 rows × 4 columns as text', () => renderTable({ columns, rows, rowCount: rows.length, truncated: true }, RENDER_LIMITS), {
   targetMs: 10,
 });
+
+// What the byte budget adds to every read: each value weighed once, no serialisation.
+measure('weigh 1000 rows × 4 columns against the byte budget', () => {
+  const budget = new ResultBudget(BYTE_LIMITS);
+  for (const row of rows) if (!budget.take(row)) throw new Error('over budget');
+}, { targetMs: 5 });
 
 // Reading stops at the cap: memory stays bounded however many rows the engine could send.
 async function cappedReadMemory() {
@@ -71,7 +82,7 @@ async function cappedReadMemory() {
   const before = process.memoryUsage().heapUsed;
   const t = performance.now();
   const call = new Call({ subject: 'b', scopes: [], via: 'bench' }, new AbortController().signal, 60_000, defaultSlots());
-  const result = await readCapped(engine, 'x', call, { maxRows: 1000, defaults: {} });
+  const result = await readCapped(engine, 'x', call, { maxRows: 1000, defaults: {}, ...BYTE_LIMITS });
   call.end();
   const ms = performance.now() - t;
   const grewMb = (process.memoryUsage().heapUsed - before) / 1e6;
@@ -117,6 +128,67 @@ async function measureAsync(name, fn, { rounds = 30, perRound = 1000, targetMs }
     for (const r of held.slice(1)) r();
   }, { targetMs: 0.1, perRound: 200 });
 }
+
+// Values of 1 MB, as Trino sends them (8 a page, each its own flat string, as JSON.parse
+// makes them): the byte budget ends the read, every kept value is cut to TRINO_MAX_VALUE_BYTES,
+// and the result keeps copies, not views into the megabyte strings (measured after a full GC).
+async function largeValuesRead() {
+  const values = Array.from({ length: 64 }, (_, i) => {
+    const buf = Buffer.alloc(1_000_000, 'x');
+    buf.write(String(i));
+    return buf.toString('latin1');
+  });
+  let produced = 0;
+  const engine = {
+    async *run() {
+      yield { kind: 'started', queryId: 'bench' };
+      yield { kind: 'columns', columns: [{ name: 'v', type: 'varchar' }] };
+      for (let b = 0; b < 500 / 8; b++) {
+        const batch = Array.from({ length: 8 }, (_, i) => [values[(b * 8 + i) % values.length]]);
+        produced += batch.length;
+        yield { kind: 'rows', rows: batch };
+      }
+    },
+  };
+  const slots = defaultSlots();
+  const read = async () => {
+    produced = 0;
+    const call = new Call({ subject: 'b', scopes: [], via: 'bench' }, new AbortController().signal, 60_000, slots);
+    try {
+      return await readCapped(engine, 'x', call, { maxRows: 1000, defaults: {}, ...BYTE_LIMITS });
+    } finally {
+      call.end();
+    }
+  };
+  for (let i = 0; i < 3; i++) await read(); // warm-up
+  const times = [];
+  let result;
+  for (let i = 0; i < 21; i++) {
+    const t = performance.now();
+    result = await read();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[10];
+  const ok = result.truncatedBy === 'bytes' && result.truncatedValues === result.rowCount;
+  results.push({
+    name: `read 500 rows of 1 MB values under the 4 MiB budget (rows pulled: ${produced}, kept: ${result.rowCount})`,
+    median,
+    p95: times[19],
+    targetMs: 20,
+    ok: ok && median <= 20,
+  });
+  result = undefined;
+  // Several results held at once: one alone is within the noise of a collection.
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const held = [];
+  for (let i = 0; i < 5; i++) held.push(await read());
+  globalThis.gc?.();
+  const perResultMb = (process.memoryUsage().heapUsed - before) / 1e6 / held.length;
+  results.push({ name: `heap one such result keeps after GC (MB, ${held[0].rowCount} rows)`, median: perResultMb, p95: perResultMb, targetMs: 6, ok: perResultMb <= 6 });
+}
+await largeValuesRead();
 
 let failed = 0;
 for (const r of results) {

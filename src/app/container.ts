@@ -10,7 +10,7 @@ import type { QuerySettings } from '../use-cases/call.ts';
 import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../use-cases/catalog.ts';
 import { QuerySlots } from '../use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../use-cases/statements.ts';
-import { TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { UseCases } from '../adapters/mcp/tools.ts';
 import { McpSettings, TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
@@ -37,6 +37,8 @@ export const trinoModule = new ContainerModule(({ bind }) => {
         verifyCertificates: config.trino.verifyCertificates,
         source: `trino-mcp/${productVersion()}`,
         impersonation: config.impersonation,
+        // A budget above the default bound raises it: a page must be readable to fill the budget.
+        maxResponseBytes: Math.max(DEFAULT_MAX_RESPONSE_BYTES, config.limits.maxResultBytes),
       };
     })
     .inSingletonScope();
@@ -78,7 +80,13 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
   bind<UseCases>(UseCases)
     .toDynamicValue((ctx) => {
       const config = ctx.get<Config>(AppConfig);
-      const settings: QuerySettings = { maxRows: config.maxRows, timeoutMs: config.queryTimeoutMs, defaults: config.defaults };
+      const settings: QuerySettings = {
+        maxRows: config.maxRows,
+        maxResultBytes: config.limits.maxResultBytes,
+        maxValueBytes: config.limits.maxValueBytes,
+        timeoutMs: config.queryTimeoutMs,
+        defaults: config.defaults,
+      };
       const deps = [ctx.get<QueryEngine>(QueryEngine), settings, ctx.get<QueryPolicy>(Policy), ctx.get(QuerySlots)] as const;
       return {
         listCatalogs: new ListCatalogs(...deps),
@@ -97,7 +105,14 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
 export const mcpModule = new ContainerModule(({ bind }) => {
   bind<McpSettings>(McpSettings).toDynamicValue((ctx) => {
     const config = ctx.get<Config>(AppConfig);
-    return { maxRows: config.maxRows, timeoutMs: config.queryTimeoutMs, name: 'trino-mcp', version: productVersion() };
+    return {
+      maxRows: config.maxRows,
+      maxResultBytes: config.limits.maxResultBytes,
+      maxValueBytes: config.limits.maxValueBytes,
+      timeoutMs: config.queryTimeoutMs,
+      name: 'trino-mcp',
+      version: productVersion(),
+    };
   });
   bind(Inflight).toDynamicValue(() => new Inflight()).inSingletonScope();
   bind(TrinoMcpServer).toSelf().inSingletonScope();

@@ -6,13 +6,20 @@ export interface Column {
 
 export type Row = readonly unknown[];
 
+/** Which limit cut a result short: the row cap, or the byte budget (TRINO_MAX_RESULT_BYTES). */
+export type Truncation = 'rows' | 'bytes';
+
 /** A tabular result handed to the edges: column order and duplicate names preserved. */
 export interface TabularResult {
   readonly columns: readonly Column[];
   readonly rows: readonly Row[];
   readonly rowCount: number;
-  /** True when more rows existed than were returned (the cap was hit and the query cancelled). */
+  /** True when more rows existed than were returned (a limit was hit and the query cancelled). */
   readonly truncated: boolean;
+  /** The limit that was hit, when `truncated`. */
+  readonly truncatedBy?: Truncation;
+  /** How many of the returned values were cut at TRINO_MAX_VALUE_BYTES (they end with the marker); absent when none. */
+  readonly truncatedValues?: number;
   readonly queryId?: string;
 }
 

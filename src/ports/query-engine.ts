@@ -8,11 +8,17 @@ export interface QueryRequest {
   readonly schema?: string | undefined;
 }
 
-/** What a running statement reports, in order: `started` once, `columns` once, then `rows` batches. */
+/**
+ * What a running statement reports, in order: `started` once, `columns` once, then `rows`
+ * batches. `oversized` ends the stream instead of a batch the engine will not read because
+ * it is larger than the engine's response bound (memory stays bounded however large one
+ * value is); the query is cancelled, and it may come before `columns`.
+ */
 export type QueryEvent =
   | { readonly kind: 'started'; readonly queryId: string }
   | { readonly kind: 'columns'; readonly columns: readonly Column[] }
-  | { readonly kind: 'rows'; readonly rows: readonly Row[] };
+  | { readonly kind: 'rows'; readonly rows: readonly Row[] }
+  | { readonly kind: 'oversized'; readonly limitBytes: number };
 
 /**
  * Runs SQL on the engine and streams the result.

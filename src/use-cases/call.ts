@@ -1,11 +1,17 @@
 import { DomainError, isDomainError } from '../domain/errors.ts';
-import { userKey, type Column, type NameDefaults, type Principal, type Row, type TabularResult } from '../domain/model.ts';
+import { userKey, type Column, type NameDefaults, type Principal, type Row, type TabularResult, type Truncation } from '../domain/model.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
 import type { QuerySlots, Release } from './query-slots.ts';
+import { ResultBudget, type ByteLimits } from './result-budget.ts';
 
-/** Limits every use-case applies (TRINO_MAX_ROWS, TRINO_QUERY_TIMEOUT, TRINO_CATALOG/SCHEMA). */
+/**
+ * Limits every use-case applies (TRINO_MAX_ROWS, TRINO_MAX_RESULT_BYTES, TRINO_MAX_VALUE_BYTES,
+ * TRINO_QUERY_TIMEOUT, TRINO_CATALOG/SCHEMA).
+ */
 export interface QuerySettings {
   readonly maxRows: number;
+  readonly maxResultBytes: number;
+  readonly maxValueBytes: number;
   readonly timeoutMs: number;
   readonly defaults: NameDefaults;
 }
@@ -81,35 +87,47 @@ export class Call {
   }
 }
 
+/** How much of a result one read keeps: rows, and bytes (see ResultBudget for what counts). */
+export interface ReadLimits extends ByteLimits {
+  readonly maxRows: number;
+  readonly defaults: NameDefaults;
+}
+
 /**
- * Runs one statement under the call, in its query slot, and reads at most `maxRows` rows.
- * Reading stops at the cap, which cancels the engine query; the call's deadline cancels it
- * too and becomes a TIMEOUT error.
+ * Runs one statement under the call, in its query slot, and keeps rows while both the row
+ * cap and the byte budget allow. Every row is weighed before it is kept (values past the
+ * value limit are cut); the first row that does not fit ends the read, which cancels the
+ * engine query, and the result says which limit was hit. The call's deadline cancels the
+ * query too and becomes a TIMEOUT error.
  */
-export async function readCapped(
-  engine: QueryEngine,
-  sql: string,
-  call: Call,
-  options: { maxRows: number; defaults: NameDefaults },
-): Promise<TabularResult> {
+export async function readCapped(engine: QueryEngine, sql: string, call: Call, limits: ReadLimits): Promise<TabularResult> {
   let columns: readonly Column[] = [];
   const rows: Row[] = [];
   let queryId: string | undefined;
-  let truncated = false;
-  const { catalog, schema } = options.defaults;
+  let truncatedBy: Truncation | undefined;
+  const budget = new ResultBudget(limits);
+  const { catalog, schema } = limits.defaults;
   await call.admit();
   try {
-    for await (const event of engine.run({ sql, principal: call.principal, catalog, schema }, call.signal)) {
+    reading: for await (const event of engine.run({ sql, principal: call.principal, catalog, schema }, call.signal)) {
       if (event.kind === 'started') queryId = event.queryId;
-      else if (event.kind === 'columns') columns = event.columns;
-      else {
-        const room = options.maxRows - rows.length;
-        if (event.rows.length > room) {
-          for (let i = 0; i < room; i++) rows.push(event.rows[i]!);
-          truncated = true;
-          break; // ends the iteration: the engine cancels the query
+      else if (event.kind === 'columns') columns = budget.columns(event.columns) ?? tooWide(event.columns.length, limits.maxBytes);
+      else if (event.kind === 'oversized') {
+        truncatedBy = 'bytes';
+        break;
+      } else {
+        for (const row of event.rows) {
+          if (rows.length >= limits.maxRows) truncatedBy = 'rows';
+          else {
+            const kept = budget.take(row);
+            if (kept) {
+              rows.push(kept);
+              continue;
+            }
+            truncatedBy = 'bytes';
+          }
+          break reading; // ends the iteration: the engine cancels the query
         }
-        for (const row of event.rows) rows.push(row);
       }
     }
   } catch (err) {
@@ -119,5 +137,21 @@ export async function readCapped(
     }
     throw err;
   }
-  return { columns, rows, rowCount: rows.length, truncated, ...(queryId ? { queryId } : {}) };
+  return {
+    columns,
+    rows,
+    rowCount: rows.length,
+    truncated: truncatedBy !== undefined,
+    ...(truncatedBy ? { truncatedBy } : {}),
+    ...(budget.truncatedValues > 0 ? { truncatedValues: budget.truncatedValues } : {}),
+    ...(queryId ? { queryId } : {}),
+  };
+}
+
+/** A header that alone exceeds the budget cannot be answered in part: the call fails, naming the fix. */
+function tooWide(count: number, maxBytes: number): never {
+  throw new DomainError(
+    'INVALID_ARGUMENT',
+    `The result has ${count} columns whose names and types alone exceed the result limit of ${maxBytes} bytes (TRINO_MAX_RESULT_BYTES); select fewer columns.`,
+  );
 }

@@ -1,9 +1,9 @@
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import { quoteQualified, resolveTableName } from '../domain/identifiers.ts';
-import type { Principal, TableName, TabularResult } from '../domain/model.ts';
+import type { Principal, TableName, TabularResult, Truncation } from '../domain/model.ts';
 import type { ObjectRef, QueryPolicy } from '../domain/policy.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
-import { Call, readCapped, type QuerySettings } from './call.ts';
+import { Call, readCapped, type QuerySettings, type ReadLimits } from './call.ts';
 import type { QuerySlots } from './query-slots.ts';
 
 /** What every use-case is built from. */
@@ -32,8 +32,9 @@ export abstract class UseCase {
     throw new DomainError('POLICY_DENIED', `${name} is outside this server's allowlist.`, { rule: 'ALLOWLIST' });
   }
 
-  protected read(sql: string, call: Call, maxRows = this.settings.maxRows): Promise<TabularResult> {
-    return readCapped(this.engine, sql, call, { maxRows, defaults: this.settings.defaults });
+  /** Reads under the settings' limits; `limits` overrides some of them for one read. */
+  protected read(sql: string, call: Call, limits: Partial<Omit<ReadLimits, 'defaults'>> = {}): Promise<TabularResult> {
+    return readCapped(this.engine, sql, call, { ...readLimits(this.settings), ...limits });
   }
 
   protected requireCatalog(catalog: string | undefined): string {
@@ -43,17 +44,34 @@ export abstract class UseCase {
   }
 }
 
+/** The limits of an ordinary read: the settings' row cap and byte budget. */
+export function readLimits(settings: QuerySettings): ReadLimits {
+  return {
+    maxRows: settings.maxRows,
+    maxBytes: settings.maxResultBytes,
+    maxValueBytes: settings.maxValueBytes,
+    defaults: settings.defaults,
+  };
+}
+
 export interface NameList {
   readonly names: readonly string[];
   readonly truncated: boolean;
+  /** When truncated: the row cap (of names shown) or the byte budget (of names read). */
+  readonly truncatedBy?: Truncation;
 }
 
-/** How many names a listing reads before filtering: the cap applies to what is shown, after the allowlist. */
-const LISTING_READ_LIMIT = 100_000;
+/**
+ * How a listing reads before filtering: the row cap applies to what is shown, after the
+ * allowlist; the byte budget to everything read. Names are never cut (a cut name is no
+ * name, and the allowlist must judge the real one): a name past the budget ends the listing.
+ */
+const LISTING_READ = { maxRows: 100_000, maxValueBytes: Number.POSITIVE_INFINITY };
 
 function firstColumn(result: TabularResult, keep: (name: string) => boolean, cap: number): NameList {
   const names = result.rows.map((r) => String(r[0])).filter(keep);
-  return { names: names.slice(0, cap), truncated: result.truncated || names.length > cap };
+  const truncatedBy = names.length > cap ? 'rows' : result.truncatedBy;
+  return { names: names.slice(0, cap), truncated: truncatedBy !== undefined, ...(truncatedBy ? { truncatedBy } : {}) };
 }
 
 /** Names Trino's "does not exist" errors for listings and descriptions as NOT_FOUND. */
@@ -71,7 +89,7 @@ function notFound(err: unknown, what: string): never {
 
 export class ListCatalogs extends UseCase {
   async execute(principal: Principal, signal: AbortSignal): Promise<NameList> {
-    const result = await this.call(principal, signal, (call) => this.read('SHOW CATALOGS', call, LISTING_READ_LIMIT));
+    const result = await this.call(principal, signal, (call) => this.read('SHOW CATALOGS', call, LISTING_READ));
     return firstColumn(result, (catalog) => this.policy.visible({ catalog }), this.settings.maxRows);
   }
 }
@@ -82,7 +100,7 @@ export class ListSchemas extends UseCase {
     this.requireVisible({ catalog });
     try {
       const sql = `SHOW SCHEMAS FROM ${quoteQualified(catalog)}`;
-      const result = await this.call(principal, signal, (call) => this.read(sql, call, LISTING_READ_LIMIT));
+      const result = await this.call(principal, signal, (call) => this.read(sql, call, LISTING_READ));
       return { catalog, ...firstColumn(result, (schema) => this.policy.visible({ catalog, schema }), this.settings.maxRows) };
     } catch (err) {
       notFound(err, `Catalog ${quoteQualified(catalog)}`);
@@ -98,7 +116,7 @@ export class ListTables extends UseCase {
     this.requireVisible({ catalog, schema });
     try {
       const sql = `SHOW TABLES FROM ${quoteQualified(catalog, schema)}`;
-      const result = await this.call(principal, signal, (call) => this.read(sql, call, LISTING_READ_LIMIT));
+      const result = await this.call(principal, signal, (call) => this.read(sql, call, LISTING_READ));
       return { catalog, schema, ...firstColumn(result, (table) => this.policy.visible({ catalog, schema, table }), this.settings.maxRows) };
     } catch (err) {
       notFound(err, `Schema ${quoteQualified(catalog, schema)}`);
@@ -113,19 +131,27 @@ export interface ColumnDescription {
   readonly comment?: string;
 }
 
+/**
+ * What get_table_schema's answer adds to a DESCRIBE row: `{"name":,"type":,"extra":,"comment":},`
+ * is 38 bytes of framing where the row rule already counts 6 (four separators, brackets).
+ */
+const DESCRIBED_COLUMN_FIELDS = 32;
+
 export class DescribeTable extends UseCase {
   async execute(
     args: { table: string; catalog?: string | undefined; schema?: string | undefined },
     principal: Principal,
     signal: AbortSignal,
-  ): Promise<TableName & { columns: ColumnDescription[] }> {
+  ): Promise<TableName & { columns: ColumnDescription[]; truncated: boolean }> {
     const name = resolveTableName(args.table, args, this.settings.defaults);
     this.requireVisible(name);
     const qualified = quoteQualified(name.catalog, name.schema, name.table);
     let result: TabularResult;
     try {
-      // DESCRIBE has no row cap of its own: a table's columns are read whole.
-      result = await this.call(principal, signal, (call) => this.read(`DESCRIBE ${qualified}`, call, Number.MAX_SAFE_INTEGER));
+      // No row cap: a table's columns are read whole, up to the byte budget (a comment or
+      // type past the value limit is cut with the marker, like any value).
+      const limits = { maxRows: Number.MAX_SAFE_INTEGER, rowOverheadBytes: DESCRIBED_COLUMN_FIELDS };
+      result = await this.call(principal, signal, (call) => this.read(`DESCRIBE ${qualified}`, call, limits));
     } catch (err) {
       notFound(err, `Table ${qualified}`);
     }
@@ -133,6 +159,6 @@ export class DescribeTable extends UseCase {
       const [colName, type, extra, comment] = r as [string, string, string | null, string | null];
       return { name: colName, type, ...(extra ? { extra } : {}), ...(comment ? { comment } : {}) };
     });
-    return { ...name, columns };
+    return { ...name, columns, truncated: result.truncated };
   }
 }

@@ -12,17 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverTimeouts } from '../../src/adapters/http/lifecycle.ts';
 import { rpcBody, rpcGate } from '../../src/adapters/http/rpc-gate.ts';
 import { StreamSlots } from '../../src/adapters/http/stream-slots.ts';
-import { Inflight } from '../../src/adapters/lifecycle/inflight.ts';
-import { TrinoMcpServer } from '../../src/adapters/mcp/trino-mcp-server.ts';
 import { Access } from '../../src/domain/access.ts';
 import type { Principal } from '../../src/domain/model.ts';
 import { SqlQueryPolicy } from '../../src/domain/policy.ts';
 import type { QuerySettings } from '../../src/use-cases/call.ts';
-import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../src/use-cases/catalog.ts';
-import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
-import { roomySlots } from './support/slots.ts';
+import { mcpServerOver, useCasesOver } from './support/mcp-server.ts';
 
 describe('StreamSlots', () => {
   it('refuses a principal over its share, then the server over its total, and frees a slot on release', () => {
@@ -142,29 +138,14 @@ describe('a session server runs each call as the principal of the POST that carr
   const WRITE = 'trino:write';
   const opener: Principal = { subject: 'dana', scopes: ['trino:read', WRITE], via: 'http' };
   const reader: Principal = { subject: 'dana', scopes: ['trino:read'], via: 'http' };
-  const settings: QuerySettings = { maxRows: 10, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
+  const settings: QuerySettings = { maxRows: 10, maxResultBytes: 4 * 1024 * 1024, maxValueBytes: 64 * 1024, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
 
   async function session() {
     const access = new Access({ allowWrites: true, requiredScopes: ['trino:read'], writeScope: WRITE });
     const policy = new SqlQueryPolicy({ allowPassthrough: false, allowedTableFunctions: [], allowlist: { catalogs: [], schemas: [], tables: [] }, defaults: {} }, access);
-    const slots = roomySlots();
     const engine = new InMemoryQueryEngine().define('INSERT INTO t VALUES 1', { columns: [{ name: 'rows', type: 'bigint' }], rows: [[1]] });
     const log = new CapturingLogger();
-    const servers = new TrinoMcpServer(
-      { maxRows: 10, timeoutMs: 5_000, name: 'trino-mcp', version: '0.0.0-test' },
-      access,
-      {
-        listCatalogs: new ListCatalogs(engine, settings, policy, slots),
-        listSchemas: new ListSchemas(engine, settings, policy, slots),
-        listTables: new ListTables(engine, settings, policy, slots),
-        describeTable: new DescribeTable(engine, settings, policy, slots),
-        executeQuery: new ExecuteQuery(engine, settings, policy, slots),
-        executeStatement: new ExecuteStatement(engine, settings, policy, slots),
-        explainQuery: new ExplainQuery(engine, settings, policy, slots),
-      },
-      new Inflight(),
-      log,
-    );
+    const servers = mcpServerOver({ useCases: useCasesOver(engine, settings, policy), settings, access, log });
     const principals = new WeakMap<AuthInfo, Principal>();
     const server = servers.create({ principal: opener, principalOf: (ctx) => (ctx.http?.authInfo ? principals.get(ctx.http.authInfo) : undefined) });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

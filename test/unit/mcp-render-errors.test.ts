@@ -10,62 +10,69 @@ const columns = [
   { name: 'note', type: 'varchar' },
 ];
 
+/** The limits a footer names: a row cap, and the default byte limits. */
+const limits = (maxRows: number) => ({ maxRows, maxResultBytes: 4 * 1024 * 1024, maxValueBytes: 64 * 1024 });
+
 function table(rows: unknown[][], truncated = false): TabularResult {
   return { columns, rows, rowCount: rows.length, truncated };
 }
 
 describe('renderTable', () => {
   it('writes a header of name (type), one tab-separated line a row and a row-count footer', () => {
-    expect(renderTable(table([[1, 'a'], [2, 'b']]), 100)).toBe('id (integer)\tnote (varchar)\n1\ta\n2\tb\n(2 rows)');
+    expect(renderTable(table([[1, 'a'], [2, 'b']]), limits(100))).toBe('id (integer)\tnote (varchar)\n1\ta\n2\tb\n(2 rows)');
   });
 
   it('says "1 row" for one row and "0 rows" for none', () => {
-    expect(renderTable(table([[1, 'a']]), 100).split('\n').at(-1)).toBe('(1 row)');
-    expect(renderTable(table([]), 100).split('\n').at(-1)).toBe('(0 rows)');
+    expect(renderTable(table([[1, 'a']]), limits(100)).split('\n').at(-1)).toBe('(1 row)');
+    expect(renderTable(table([]), limits(100)).split('\n').at(-1)).toBe('(0 rows)');
   });
 
   it('renders null and undefined as NULL', () => {
-    expect(renderTable(table([[null, undefined]]), 100).split('\n')[1]).toBe('NULL\tNULL');
+    expect(renderTable(table([[null, undefined]]), limits(100)).split('\n')[1]).toBe('NULL\tNULL');
   });
 
   it('escapes tabs, newlines and carriage returns in strings so a row stays one line', () => {
-    const out = renderTable(table([[1, 'a\tb\nc\rd']]), 100);
+    const out = renderTable(table([[1, 'a\tb\nc\rd']]), limits(100));
     expect(out.split('\n')).toHaveLength(3);
     expect(out.split('\n')[1]).toBe('1\ta\\tb\\nc\\rd');
   });
 
   it('renders objects and arrays as JSON, and other values with String()', () => {
-    const out = renderTable(table([[{ k: 'v\n' }, [1, 2]], [true, 1.5]]), 100).split('\n');
+    const out = renderTable(table([[{ k: 'v\n' }, [1, 2]], [true, 1.5]]), limits(100)).split('\n');
     expect(out[1]).toBe('{"k":"v\\n"}\t[1,2]');
     expect(out[2]).toBe('true\t1.5');
   });
 
   it('keeps duplicate column names in order', () => {
     const dup: TabularResult = { columns: [{ name: 'x', type: 'integer' }, { name: 'x', type: 'varchar' }], rows: [[1, 'a']], rowCount: 1, truncated: false };
-    expect(renderTable(dup, 10).split('\n')[0]).toBe('x (integer)\tx (varchar)');
+    expect(renderTable(dup, limits(10)).split('\n')[0]).toBe('x (integer)\tx (varchar)');
   });
 
   // Regression: src/adapters/mcp/render.ts, renderTable header.
   it('escapes tabs and newlines in column names too', () => {
     const odd: TabularResult = { columns: [{ name: 'a\nb', type: 'integer' }, { name: 'c\td', type: 'integer' }], rows: [[1, 2]], rowCount: 1, truncated: false };
-    const lines = renderTable(odd, 10).split('\n');
+    const lines = renderTable(odd, limits(10)).split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toBe('a\\nb (integer)\tc\\td (integer)');
   });
 
   it('says when the result was truncated, with the cap', () => {
-    const footer = renderTable(table([[1, 'a'], [2, 'b']], true), 2).split('\n').at(-1)!;
+    const footer = renderTable(table([[1, 'a'], [2, 'b']], true), limits(2)).split('\n').at(-1)!;
     expect(footer).toMatch(/^\(2 rows shown; more exist/);
     expect(footer).toContain('cap is 2');
-    expect(renderTable(table([[1, 'a']], false), 1).split('\n').at(-1)).toBe('(1 row)');
+    expect(renderTable(table([[1, 'a']], false), limits(1)).split('\n').at(-1)).toBe('(1 row)');
   });
 });
 
 describe('renderList', () => {
   it('lists names under a counted title', () => {
-    expect(renderList('Catalogs', ['a', 'b'], false)).toBe('Catalogs (2):\na\nb');
-    expect(renderList('Catalogs', ['a'], true)).toBe('Catalogs (1, truncated):\na');
-    expect(renderList('Catalogs', [], false)).toBe('Catalogs (0):');
+    expect(renderList('Catalogs', { names: ['a', 'b'], truncated: false }, 4096)).toBe('Catalogs (2):\na\nb');
+    expect(renderList('Catalogs', { names: ['a'], truncated: true, truncatedBy: 'rows' }, 4096)).toBe('Catalogs (1, truncated):\na');
+    expect(renderList('Catalogs', { names: [], truncated: false }, 4096)).toBe('Catalogs (0):');
+  });
+
+  it('says when the size limit ended the listing', () => {
+    expect(renderList('Catalogs', { names: ['a'], truncated: true, truncatedBy: 'bytes' }, 4096)).toBe('Catalogs (1, truncated at the size limit of 4096 bytes):\na');
   });
 });
 

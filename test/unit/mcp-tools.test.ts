@@ -3,7 +3,6 @@ import { Client } from '@modelcontextprotocol/client';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport, type CallToolResult } from '@modelcontextprotocol/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Inflight } from '../../src/adapters/lifecycle/inflight.ts';
 import { outputSchemas } from '../../src/adapters/mcp/schemas.ts';
 import { TrinoMcpServer, type McpSettings } from '../../src/adapters/mcp/trino-mcp-server.ts';
 import { Access } from '../../src/domain/access.ts';
@@ -11,18 +10,29 @@ import type { Principal } from '../../src/domain/model.ts';
 import type { ObjectRef } from '../../src/domain/policy.ts';
 import type { QueryEngine } from '../../src/ports/query-engine.ts';
 import type { QuerySettings } from '../../src/use-cases/call.ts';
-import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../src/use-cases/catalog.ts';
 import { QuerySlots } from '../../src/use-cases/query-slots.ts';
-import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
-import { roomySlots } from './support/slots.ts';
+import { mcpServerOver, useCasesOver } from './support/mcp-server.ts';
 
 const TOOLS = ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
 const principal: Principal = { subject: 'alice@example.com', scopes: [], via: 'test' };
-const settings: QuerySettings = { maxRows: 3, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
-const mcpSettings: McpSettings = { maxRows: settings.maxRows, timeoutMs: settings.timeoutMs, name: 'trino-mcp', version: '0.0.0-test' };
+const settings: QuerySettings = {
+  maxRows: 3,
+  maxResultBytes: 4 * 1024 * 1024,
+  maxValueBytes: 64 * 1024,
+  timeoutMs: 5_000,
+  defaults: { catalog: 'memory', schema: 'default' },
+};
+const mcpSettings: McpSettings = {
+  maxRows: settings.maxRows,
+  maxResultBytes: settings.maxResultBytes,
+  maxValueBytes: settings.maxValueBytes,
+  timeoutMs: settings.timeoutMs,
+  name: 'trino-mcp',
+  version: '0.0.0-test',
+};
 const WRITE_SCOPE = 'trino:write';
 
 /** An engine whose every query fails with a non-domain error, as a bug would. */
@@ -59,22 +69,11 @@ function serversFor(engine: InMemoryQueryEngine, policy: FakeQueryPolicy, log: C
     requiredScopes: [],
     writeScope: options.writeTools === undefined ? undefined : WRITE_SCOPE,
   });
-  const slots = options.slots ?? roomySlots();
-  return new TrinoMcpServer(
-    mcpSettings,
-    access,
-    {
-      listCatalogs: new ListCatalogs(options.brokenCatalogs ? explodingEngine : engine, settings, policy, slots),
-      listSchemas: new ListSchemas(engine, settings, policy, slots),
-      listTables: new ListTables(engine, settings, policy, slots),
-      describeTable: new DescribeTable(engine, settings, policy, slots),
-      executeQuery: new ExecuteQuery(engine, settings, policy, slots),
-      executeStatement: new ExecuteStatement(engine, settings, policy, slots),
-      explainQuery: new ExplainQuery(engine, settings, policy, slots),
-    },
-    new Inflight(),
-    log,
-  );
+  const useCases = useCasesOver(engine, settings, policy, {
+    ...(options.slots ? { slots: options.slots } : {}),
+    ...(options.brokenCatalogs ? { catalogsEngine: explodingEngine } : {}),
+  });
+  return mcpServerOver({ useCases, settings, access, log });
 }
 
 async function start(options: StartOptions = {}): Promise<Harness> {

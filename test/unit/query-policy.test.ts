@@ -43,7 +43,11 @@ function policyWith(settings: Partial<PolicySettings> = {}, engine = new InMemor
     authorize: async (sql: string, context: AuthorizeContext) => {
       const call = new Call(context.principal, context.signal, s.timeoutMs, roomySlots());
       try {
-        await authorize(parseStatement(sql), context.mode, call, { policy, engine, defaults: s.defaults });
+        await authorize(parseStatement(sql), context.mode, call, {
+          policy,
+          engine,
+          settings: { maxRows: 1000, maxResultBytes: 4 * 1024 * 1024, maxValueBytes: 64 * 1024, timeoutMs: s.timeoutMs, defaults: s.defaults },
+        });
       } finally {
         call.end();
       }

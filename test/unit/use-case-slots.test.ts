@@ -17,7 +17,7 @@ import { expectAllFree } from './support/slots.ts';
  */
 
 const alice: Principal = { subject: 'alice', scopes: [], via: 'test' };
-const settings: QuerySettings = { maxRows: 3, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
+const settings: QuerySettings = { maxRows: 3, maxResultBytes: 4 * 1024 * 1024, maxValueBytes: 64 * 1024, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
 const cols: Column[] = [{ name: 'x', type: 'varchar' }];
 const PLAN = 'EXPLAIN (TYPE IO, FORMAT JSON)';
 

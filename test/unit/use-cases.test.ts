@@ -11,7 +11,15 @@ import { expectDomainError, rejectionOf } from './support/domain-error.ts';
 import { expectAllFree, roomySlots } from './support/slots.ts';
 
 const principal: Principal = { subject: 'alice', scopes: ['trino:read'], via: 'test' };
-const settings: QuerySettings = { maxRows: 3, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
+const settings: QuerySettings = {
+  maxRows: 3,
+  maxResultBytes: 4 * 1024 * 1024,
+  maxValueBytes: 64 * 1024,
+  timeoutMs: 5_000,
+  defaults: { catalog: 'memory', schema: 'default' },
+};
+/** Byte limits too large to matter, for the tests about rows. */
+const NO_BYTE_LIMITS = { maxBytes: Number.MAX_SAFE_INTEGER, maxValueBytes: Number.MAX_SAFE_INTEGER };
 const noSignal = () => new AbortController().signal;
 const cols: Column[] = [{ name: 'n', type: 'integer' }];
 const numbers = (count: number) => Array.from({ length: count }, (_, i) => [i + 1]);
@@ -30,7 +38,7 @@ async function inCall<T>(call: Call, work: (call: Call) => Promise<T>): Promise<
 
 describe('readCapped', () => {
   const read = (engine: InMemoryQueryEngine, sql: string, maxRows: number, timeoutMs = 5_000, signal = noSignal()) =>
-    inCall(new Call(principal, signal, timeoutMs, slots), (call) => readCapped(engine, sql, call, { maxRows, defaults: {} }));
+    inCall(new Call(principal, signal, timeoutMs, slots), (call) => readCapped(engine, sql, call, { maxRows, defaults: {}, ...NO_BYTE_LIMITS }));
 
   it.each([
     // rows, batchSize, cap, expected rows, truncated
@@ -47,7 +55,14 @@ describe('readCapped', () => {
   ])('%i rows in batches of %i with cap %i → %i rows, truncated %s', async (count, batchSize, cap, expected, truncated) => {
     const engine = new InMemoryQueryEngine().define('Q', { columns: cols, rows: numbers(count), batchSize });
     const result = await read(engine, 'Q', cap);
-    expect(result).toEqual({ columns: cols, rows: numbers(expected), rowCount: expected, truncated, queryId: 'fake_1' });
+    expect(result).toEqual({
+      columns: cols,
+      rows: numbers(expected),
+      rowCount: expected,
+      truncated,
+      ...(truncated ? { truncatedBy: 'rows' } : {}),
+      queryId: 'fake_1',
+    });
     // The query is cancelled exactly when the result was truncated.
     expect(engine.cancelled).toEqual(truncated ? ['fake_1'] : []);
     expect(engine.isRunning('fake_1')).toBe(false);
@@ -97,7 +112,7 @@ describe('readCapped', () => {
       },
     };
     const err = expectDomainError(
-      await rejectionOf(inCall(new Call(principal, noSignal(), 5_000, slots), (call) => readCapped(engine, 'Q', call, { maxRows: 10, defaults: {} }))),
+      await rejectionOf(inCall(new Call(principal, noSignal(), 5_000, slots), (call) => readCapped(engine, 'Q', call, { maxRows: 10, defaults: {}, ...NO_BYTE_LIMITS }))),
       'ENGINE_UNAVAILABLE',
       { retryable: true, queryId: 'q_42' },
     );
@@ -267,19 +282,19 @@ describe('ExplainQuery', () => {
     expect(policy.calls).toEqual([{ sql: statement, mode: 'read' }]);
     expect(policy.principals).toEqual([principal]);
     expect(engine.statements).toEqual([statement]);
-    expect(result).toEqual({ type, plan: 'line 1\nline 2' });
+    expect(result).toEqual({ type, plan: 'line 1\nline 2', truncated: false });
   });
 
   it('defaults to LOGICAL', async () => {
     const { engine, useCase } = setup();
     engine.define('EXPLAIN (TYPE LOGICAL) SELECT 1', { columns: cols, rows: [['plan']] });
-    expect(await useCase.execute({ sql: 'SELECT 1' }, principal, noSignal())).toEqual({ type: 'LOGICAL', plan: 'plan' });
+    expect(await useCase.execute({ sql: 'SELECT 1' }, principal, noSignal())).toEqual({ type: 'LOGICAL', plan: 'plan', truncated: false });
   });
 
   it('reports VALIDATE as valid: <answer>', async () => {
     const { engine, useCase } = setup();
     engine.define('EXPLAIN (TYPE VALIDATE) SELECT 1', { columns: [{ name: 'Valid', type: 'boolean' }], rows: [[true]] });
-    expect(await useCase.execute({ sql: 'SELECT 1', type: 'VALIDATE' }, principal, noSignal())).toEqual({ type: 'VALIDATE', plan: 'valid: true' });
+    expect(await useCase.execute({ sql: 'SELECT 1', type: 'VALIDATE' }, principal, noSignal())).toEqual({ type: 'VALIDATE', plan: 'valid: true', truncated: false });
   });
 
   it('reads the whole plan, beyond maxRows', async () => {
@@ -328,6 +343,7 @@ describe('DescribeTable', () => {
         { name: 'a', type: 'integer' },
         { name: 'b', type: 'integer' }, // more than maxRows (3): a table is described whole
       ],
+      truncated: false,
     });
   });
 
@@ -364,7 +380,11 @@ describe('DescribeTable', () => {
 describe('listings', () => {
   it('ListCatalogs lists the first column and reports truncation at maxRows', async () => {
     const engine = new InMemoryQueryEngine().define('SHOW CATALOGS', { columns: [{ name: 'Catalog', type: 'varchar' }], rows: [['a'], ['b'], ['c'], ['d']] });
-    expect(await new ListCatalogs(engine, settings, new FakeQueryPolicy(), slots).execute(principal, noSignal())).toEqual({ names: ['a', 'b', 'c'], truncated: true });
+    expect(await new ListCatalogs(engine, settings, new FakeQueryPolicy(), slots).execute(principal, noSignal())).toEqual({
+      names: ['a', 'b', 'c'],
+      truncated: true,
+      truncatedBy: 'rows',
+    });
   });
 
   it('ListSchemas quotes the catalog name', async () => {
@@ -548,6 +568,7 @@ describe('listings and descriptions under the allowlist (policy.visible)', () =>
       schema: 's',
       table: 't',
       columns: [{ name: 'id', type: 'bigint' }],
+      truncated: false,
     });
     expect(policy.visibleCalls).toEqual([{ catalog: 'c', schema: 's', table: 't' }]);
   });

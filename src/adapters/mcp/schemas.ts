@@ -24,26 +24,40 @@ function toolOutput<T extends z.ZodRawShape>(success: T) {
 
 const columnSchema = z.object({ name: z.string(), type: z.string() });
 
+const truncatedBy = z
+  .enum(['rows', 'bytes'])
+  .describe('When truncated: the limit that was hit, the row cap or the result size (TRINO_MAX_RESULT_BYTES).');
+
 const tabularOutput = toolOutput({
   columns: z.array(columnSchema).describe('Result columns in order; names may repeat.'),
   rows: z.array(z.array(z.unknown())).describe('Rows as arrays, values in column order (JSON as Trino returns them).'),
   rowCount: z.number().int(),
   truncated: z.boolean().describe('True when more rows existed than were returned; the query was then cancelled.'),
+  truncatedBy,
+  truncatedValues: z
+    .number()
+    .int()
+    .describe('How many values were longer than TRINO_MAX_VALUE_BYTES and cut (they end with the marker); absent when none.'),
 });
 
 export const outputSchemas = {
-  list_catalogs: toolOutput({ catalogs: z.array(z.string()), truncated: z.boolean() }),
-  list_schemas: toolOutput({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean() }),
-  list_tables: toolOutput({ catalog: z.string(), schema: z.string(), tables: z.array(z.string()), truncated: z.boolean() }),
+  list_catalogs: toolOutput({ catalogs: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
+  list_schemas: toolOutput({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
+  list_tables: toolOutput({ catalog: z.string(), schema: z.string(), tables: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
   get_table_schema: toolOutput({
     catalog: z.string(),
     schema: z.string(),
     table: z.string(),
     columns: z.array(z.object({ name: z.string(), type: z.string(), extra: z.string().optional(), comment: z.string().optional() })),
+    truncated: z.boolean().describe('Present (true) only when the columns reached the result size limit and the rest were not read.'),
   }),
   execute_query: tabularOutput,
   execute_statement: tabularOutput,
-  explain_query: toolOutput({ type: z.enum(EXPLAIN_TYPES), plan: z.string() }),
+  explain_query: toolOutput({
+    type: z.enum(EXPLAIN_TYPES),
+    plan: z.string(),
+    truncated: z.boolean().describe('Present (true) only when the plan reached the result size limit and was cut (it ends with the marker).'),
+  }),
 };
 
 export const catalogArg = z.string().min(1).describe('Catalog name as Trino lists it; defaults to TRINO_CATALOG.');

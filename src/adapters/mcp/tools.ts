@@ -1,10 +1,11 @@
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { ToolAccess } from '../../domain/access.ts';
-import { EXPLAIN_TYPES, type Principal } from '../../domain/model.ts';
-import type { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../use-cases/catalog.ts';
+import { EXPLAIN_TYPES, type Principal, type Truncation } from '../../domain/model.ts';
+import type { DescribeTable, ListCatalogs, ListSchemas, ListTables, NameList } from '../../use-cases/catalog.ts';
 import type { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../use-cases/statements.ts';
-import { renderList, renderTable } from './render.ts';
+import { singleValueLimit, truncationMarker } from '../../use-cases/result-budget.ts';
+import { renderList, renderTable, type RenderLimits } from './render.ts';
 import { catalogArg, outputSchemas, READ_ANNOTATIONS, schemaArg, sqlArg, WRITE_ANNOTATIONS } from './schemas.ts';
 
 /** The use-cases the tools run. */
@@ -22,6 +23,9 @@ export const UseCases = Symbol.for('UseCases');
 /** What a tool's description and schema may depend on: the limits, and whether this caller may write. */
 export interface ToolEnv {
   readonly maxRows: number;
+  /** TRINO_MAX_RESULT_BYTES and TRINO_MAX_VALUE_BYTES, as the descriptions and footers state them. */
+  readonly maxResultBytes: number;
+  readonly maxValueBytes: number;
   readonly timeoutMs: number;
   readonly canWrite: boolean;
 }
@@ -53,10 +57,21 @@ function tool<S extends z.ZodObject>(spec: ToolSpec<S>): ToolSpec {
 
 function limitsText(env: ToolEnv): string {
   return (
-    `At most ${env.maxRows} rows are returned (\`limit\` may lower this); when more exist, \`truncated\` is true and ` +
-    `the query is cancelled, so prefer aggregations and LIMIT. Statements running longer than ` +
+    `At most ${env.maxRows} rows (\`limit\` may lower this) and ${env.maxResultBytes} bytes are returned; the bytes count ` +
+    `the JSON of the columns and rows, once for structuredContent and once for the text. When more exist, \`truncated\` ` +
+    `is true, \`truncatedBy\` says which limit was hit ("rows" or "bytes") and the query is cancelled, so prefer ` +
+    `aggregations and LIMIT. ${valueLimitText(env, 'rows')} Statements running longer than ` +
     `${Math.round(env.timeoutMs / 1000)} s are cancelled with TIMEOUT.`
   );
+}
+
+/** The per-value limit, as the model must know it to recognise a cut value. */
+function valueLimitText(env: ToolEnv, of: 'rows' | 'columns'): string {
+  const cut = `"${truncationMarker(env.maxValueBytes)}" in the text and in structuredContent alike`;
+  return of === 'rows'
+    ? `A value whose JSON is longer than ${env.maxValueBytes} bytes is cut: it ends with ${cut} (an array, map or row ` +
+        'then becomes a string, the start of its JSON), and `truncatedValues` counts such values.'
+    : `A name, type or comment longer than ${env.maxValueBytes} bytes is cut: it ends with ${cut}.`;
 }
 
 const statementInput = (env: ToolEnv) =>
@@ -70,21 +85,34 @@ const statementInput = (env: ToolEnv) =>
       .describe(`Return at most this many rows (values above ${env.maxRows} are lowered to ${env.maxRows}).`),
   });
 
-function tabular(r: Awaited<ReturnType<ExecuteQuery['execute']>>, cap: number): ToolAnswer {
+function tabular(r: Awaited<ReturnType<ExecuteQuery['execute']>>, limits: RenderLimits): ToolAnswer {
   return {
     result: {
-      content: [{ type: 'text', text: renderTable(r, cap) }],
+      content: [{ type: 'text', text: renderTable(r, limits) }],
       structuredContent: {
         columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
         rows: r.rows.map((row) => [...row]),
         rowCount: r.rowCount,
         truncated: r.truncated,
+        ...(r.truncatedBy ? { truncatedBy: r.truncatedBy } : {}),
+        ...(r.truncatedValues ? { truncatedValues: r.truncatedValues } : {}),
         ...(r.queryId ? { queryId: r.queryId } : {}),
       },
     },
     queryId: r.queryId,
     rows: r.rowCount,
   };
+}
+
+/** A listing's `truncated`, and `truncatedBy` when it is. */
+function truncation(list: NameList): { truncated: boolean; truncatedBy?: Truncation } {
+  return { truncated: list.truncated, ...(list.truncatedBy ? { truncatedBy: list.truncatedBy } : {}) };
+}
+
+/** `truncated` only when true: a complete description or plan keeps the shape it always had. */
+function withTruncation<T extends { truncated: boolean }>(r: T): Omit<T, 'truncated'> & { truncated?: true } {
+  const { truncated, ...rest } = r;
+  return truncated ? { ...rest, truncated: true } : rest;
 }
 
 /** execute_query and execute_statement: the same arguments and answer, another use-case and access. */
@@ -97,7 +125,8 @@ function statementTool(spec: Pick<ToolSpec, 'name' | 'title' | 'access' | 'annot
     input: statementInput,
     output: outputSchemas.execute_query,
     async run(u, args, principal, signal, env) {
-      return tabular(await useCase(u).execute(args, principal, signal), Math.min(args.limit ?? env.maxRows, env.maxRows));
+      const maxRows = Math.min(args.limit ?? env.maxRows, env.maxRows);
+      return tabular(await useCase(u).execute(args, principal, signal), { ...env, maxRows });
     },
   });
 }
@@ -112,12 +141,12 @@ export const TOOLS: readonly ToolSpec[] = [
     description: () => 'Lists the Trino catalogs (data sources) this server can see. Start here.',
     input: () => z.object({}),
     output: outputSchemas.list_catalogs,
-    async run(u, _args, principal, signal) {
+    async run(u, _args, principal, signal, env) {
       const r = await u.listCatalogs.execute(principal, signal);
       return {
         result: {
-          content: [{ type: 'text', text: renderList('Catalogs', r.names, r.truncated) }],
-          structuredContent: { catalogs: [...r.names], truncated: r.truncated },
+          content: [{ type: 'text', text: renderList('Catalogs', r, env.maxResultBytes) }],
+          structuredContent: { catalogs: [...r.names], ...truncation(r) },
         },
         rows: r.names.length,
       };
@@ -131,12 +160,12 @@ export const TOOLS: readonly ToolSpec[] = [
     description: () => 'Lists the schemas of one catalog.',
     input: () => z.object({ catalog: catalogArg.optional() }),
     output: outputSchemas.list_schemas,
-    async run(u, args, principal, signal) {
+    async run(u, args, principal, signal, env) {
       const r = await u.listSchemas.execute(args, principal, signal);
       return {
         result: {
-          content: [{ type: 'text', text: renderList(`Schemas in ${r.catalog}`, r.names, r.truncated) }],
-          structuredContent: { catalog: r.catalog, schemas: [...r.names], truncated: r.truncated },
+          content: [{ type: 'text', text: renderList(`Schemas in ${r.catalog}`, r, env.maxResultBytes) }],
+          structuredContent: { catalog: r.catalog, schemas: [...r.names], ...truncation(r) },
         },
         rows: r.names.length,
       };
@@ -150,12 +179,12 @@ export const TOOLS: readonly ToolSpec[] = [
     description: () => 'Lists the tables and views of one schema.',
     input: () => z.object({ catalog: catalogArg.optional(), schema: schemaArg.optional() }),
     output: outputSchemas.list_tables,
-    async run(u, args, principal, signal) {
+    async run(u, args, principal, signal, env) {
       const r = await u.listTables.execute(args, principal, signal);
       return {
         result: {
-          content: [{ type: 'text', text: renderList(`Tables in ${r.catalog}.${r.schema}`, r.names, r.truncated) }],
-          structuredContent: { catalog: r.catalog, schema: r.schema, tables: [...r.names], truncated: r.truncated },
+          content: [{ type: 'text', text: renderList(`Tables in ${r.catalog}.${r.schema}`, r, env.maxResultBytes) }],
+          structuredContent: { catalog: r.catalog, schema: r.schema, tables: [...r.names], ...truncation(r) },
         },
         rows: r.names.length,
       };
@@ -166,10 +195,12 @@ export const TOOLS: readonly ToolSpec[] = [
     title: 'Describe a table',
     access: 'read',
     annotations: READ_ANNOTATIONS,
-    description: () =>
+    description: (env) =>
       'Returns the columns of a table in order, with their Trino types. `table` may be `table`, `schema.table` or ' +
       '`catalog.schema.table`; quote a part that contains a dot with double quotes ("my.table"). Missing parts come ' +
-      'from `catalog`/`schema`, then from the server defaults.',
+      `from \`catalog\`/\`schema\`, then from the server defaults. At most ${env.maxResultBytes} bytes of columns are ` +
+      'returned; past that `truncated` is true. ' +
+      valueLimitText(env, 'columns'),
     input: () =>
       z.object({
         table: z.string().min(1).describe('`table`, `schema.table` or `catalog.schema.table`.'),
@@ -177,13 +208,14 @@ export const TOOLS: readonly ToolSpec[] = [
         schema: schemaArg.optional(),
       }),
     output: outputSchemas.get_table_schema,
-    async run(u, args, principal, signal) {
+    async run(u, args, principal, signal, env) {
       const r = await u.describeTable.execute(args, principal, signal);
       const text = [
         `${r.catalog}.${r.schema}.${r.table}:`,
         ...r.columns.map((c) => `${c.name}\t${c.type}${c.extra ? `\t${c.extra}` : ''}${c.comment ? `\t-- ${c.comment}` : ''}`),
+        ...(r.truncated ? [`(${r.columns.length} columns shown; the description reached its size limit of ${env.maxResultBytes} bytes.)`] : []),
       ].join('\n');
-      return { result: { content: [{ type: 'text', text }], structuredContent: r }, rows: r.columns.length };
+      return { result: { content: [{ type: 'text', text }], structuredContent: withTruncation(r) }, rows: r.columns.length };
     },
   }),
   statementTool({
@@ -216,19 +248,22 @@ export const TOOLS: readonly ToolSpec[] = [
     title: 'Explain a query',
     access: 'read',
     annotations: READ_ANNOTATIONS,
-    description: () =>
+    description: (env) =>
       'Shows how Trino would run a statement, without running it. `type`: LOGICAL (default, the plan), ' +
       'DISTRIBUTED (with stages and exchanges), IO (tables and columns read), VALIDATE (only checks that the ' +
-      'statement is valid). The statement must itself be allowed by the server policy.',
+      'statement is valid). The statement must itself be allowed by the server policy. A plan longer than the result ' +
+      `limit (${env.maxResultBytes} bytes, for the text and structuredContent together) is cut: it ends with ` +
+      `"${truncationMarker(singleValueLimit(env.maxResultBytes))}" and \`truncated\` is true.`,
     input: () =>
       z.object({
         sql: z.string().min(1).describe('The statement to explain (without EXPLAIN).'),
         type: z.enum(EXPLAIN_TYPES).optional().describe('Plan type; LOGICAL when omitted.'),
       }),
     output: outputSchemas.explain_query,
-    async run(u, args, principal, signal) {
+    async run(u, args, principal, signal, env) {
       const r = await u.explainQuery.execute(args, principal, signal);
-      return { result: { content: [{ type: 'text', text: r.plan }], structuredContent: r } };
+      const text = r.truncated ? `${r.plan}\n(The plan reached the size limit of ${env.maxResultBytes} bytes and was cut.)` : r.plan;
+      return { result: { content: [{ type: 'text', text }], structuredContent: withTruncation(r) } };
     },
   }),
 ];

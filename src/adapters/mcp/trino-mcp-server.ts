@@ -11,6 +11,8 @@ import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
 /** Settings the MCP edge needs to describe its tools truthfully. */
 export interface McpSettings {
   readonly maxRows: number;
+  readonly maxResultBytes: number;
+  readonly maxValueBytes: number;
   readonly timeoutMs: number;
   readonly name: string;
   readonly version: string;
@@ -60,6 +62,8 @@ export class TrinoMcpServer {
     const tools = this.toolsFor(caller.principal);
     const env: ToolEnv = {
       maxRows: this.settings.maxRows,
+      maxResultBytes: this.settings.maxResultBytes,
+      maxValueBytes: this.settings.maxValueBytes,
       timeoutMs: this.settings.timeoutMs,
       canWrite: tools.some((t) => t.access === 'write'),
     };

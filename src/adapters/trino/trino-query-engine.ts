@@ -19,9 +19,24 @@ export interface TrinoConnection {
   readonly source: string;
   /** TRINO_IMPERSONATE: the principal's claim becomes the Trino session user. */
   readonly impersonation?: 'preferred_username' | 'email' | 'sub' | undefined;
+  /**
+   * The largest Trino response read (one page of results, decompressed); DEFAULT_MAX_RESPONSE_BYTES
+   * when not given. A larger one is dropped unread and the stream ends with `oversized`:
+   * trino-client buffers and parses a whole page at once, and Trino sends one value of any
+   * size in one page.
+   */
+  readonly maxResponseBytes?: number | undefined;
 }
 
 export { parseTrinoJson } from './trino-responses.ts';
+
+/**
+ * Trino aims at pages of about 1 MB and lets them grow to 8 MB for large rows, so no
+ * ordinary page comes near this. A page is held about twice over while it is parsed (the
+ * response text, then its values; four times for text past Latin-1), which 16 MiB keeps
+ * well inside a small heap.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export const TrinoConnection = Symbol.for('TrinoConnection');
 
@@ -71,6 +86,12 @@ function queryError(result: QueryResult, impersonating: boolean): DomainError {
   });
 }
 
+/** axios gave up on a response past maxContentLength (it has no code of its own for that). */
+function isOversized(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 'ERR_BAD_RESPONSE' && typeof e.message === 'string' && e.message.startsWith('maxContentLength size of');
+}
+
 function cancelledError(queryId?: string): DomainError {
   return new DomainError('CANCELLED', 'The request was cancelled; the Trino query was cancelled too.', queryId ? { queryId } : {});
 }
@@ -115,6 +136,10 @@ export class TrinoQueryEngine implements QueryEngine {
     @inject(TrinoConnection) private readonly connection: TrinoConnection,
     @inject(Logger) private readonly log: Logger,
   ) {}
+
+  private get maxResponseBytes(): number {
+    return this.connection.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
 
   /** The Trino session user: TRINO_USER, or the caller's claim when impersonating. */
   private sessionUser(request: QueryRequest): string {
@@ -163,9 +188,12 @@ export class TrinoQueryEngine implements QueryEngine {
     // trino-client parses responses with axios' JSON.parse, which rounds bigint values past
     // ±2^53. Its private axios config is the only place to swap the parser (pinned version,
     // covered by test/contract).
-    const internals = trino as unknown as { client?: { clientConfig?: { transformResponse?: unknown } } };
+    // The same config carries axios' maxContentLength, which stops reading a response past the
+    // bound (test/integration/result-bytes checks both on real Trino).
+    const internals = trino as unknown as { client?: { clientConfig?: { transformResponse?: unknown; maxContentLength?: number } } };
     if (internals.client?.clientConfig) {
       internals.client.clientConfig.transformResponse = [transformTrinoResponse];
+      internals.client.clientConfig.maxContentLength = this.maxResponseBytes;
     }
     return trino;
   }
@@ -223,6 +251,11 @@ export class TrinoQueryEngine implements QueryEngine {
           step = await untilAborted(iterator.next(), signal);
         } catch (err) {
           if (signal.aborted) throw cancelledError(queryId);
+          if (isOversized(err)) {
+            // Unread, so the query is still running: the finally block cancels it.
+            yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
+            return;
+          }
           throw transportError(err);
         }
         const page = step.value;
