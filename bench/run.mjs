@@ -6,6 +6,7 @@ import { parseStatement } from '../dist/domain/statement.js';
 import { Call, readCapped } from '../dist/use-cases/call.js';
 import { renderTable } from '../dist/adapters/mcp/render.js';
 import { SQL_SHAPES } from '../test/unit/support/sql-shapes.ts';
+import { mcpEdge } from './mcp-edge.mjs';
 
 const results = [];
 
@@ -103,6 +104,16 @@ results.push({
   targetMs: TARGET_MS_PER_MIB,
   ok: slowestAtOneMiB.ms <= TARGET_MS_PER_MIB,
 });
+
+for (const row of await mcpEdge()) {
+  results.push({
+    name: `MCP edge over HTTP: execute_query with ${row.kib.toFixed(0)} KiB of ${row.name}, round trip`,
+    median: row.median,
+    p95: row.p95,
+    targetMs: TARGET_MS_PER_MIB,
+    ok: row.median <= TARGET_MS_PER_MIB,
+  });
+}
 
 const columns = [
   { name: 'id', type: 'bigint' },
