@@ -44,14 +44,14 @@ function metered(text: string): { sql: string; work: () => number } {
 }
 
 /**
- * Code units read per code unit of input. The lexer reads each one two to four times (its
+ * Code units read per code unit of input. The lexer reads each one one to four times (its
  * kind, a lookahead, the slice of its token: 3.5 at most on these shapes); a rescan per
- * token reads the rest of the text again and again, hundreds to thousands of times more
+ * token reads the rest of the text again and again, tens to hundreds of times the bound
  * on these inputs (a search per line-end character at each comment: about 450 on `--` lines
  * ending in \n).
  */
 const WORK_PER_UNIT = 8;
-// Large enough that a quadratic lexer needs hundreds of times the bound, small enough for the proxy.
+// Large enough that a quadratic lexer needs many times the bound, small enough for the proxy.
 const METERED_UNITS = 64 * 1024;
 
 describe('tokenize: work linear in the input', () => {
