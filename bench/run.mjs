@@ -7,6 +7,8 @@ import { Call, readCapped } from '../dist/use-cases/call.js';
 import { QuerySlots } from '../dist/use-cases/query-slots.js';
 import { renderTable } from '../dist/adapters/mcp/render.js';
 import { ResultBudget } from '../dist/use-cases/result-budget.js';
+import { SQL_SHAPES } from '../test/unit/support/sql-shapes.ts';
+import { mcpEdge } from './mcp-edge.mjs';
 
 const results = [];
 const MiB = 1024 * 1024;
@@ -46,6 +48,78 @@ const write100k = `/* ${'x'.repeat(100 * 1024)} */ INSERT INTO t SELECT 1`;
 measure('classify a 100 kB comment hiding an INSERT', () => {
   if (parseStatement(write100k).readOnly) throw new Error('misclassified');
 }, { targetMs: 5 });
+
+// Classification of hostile statements at 1, 4 and 16 MiB (UTF-16 code units: bytes for
+// ASCII), one row per shape of test/unit/support/sql-shapes.ts: the time per MiB stays flat
+// when the work is linear, and grows with the size when something rescans. 1 MiB is
+// MCP_MAX_BODY_BYTES, the most an HTTP client can send; stdio's reader stops at 10 MiB.
+const MiB = 1024 * 1024;
+const SIZES = [1, 4, 16];
+const RUNS = { 1: 9, 4: 3, 16: 3 };
+// On a 2-core machine shared with other work, shapes take 0.1 to 150 ms per MiB (the most:
+// millions of one-character tokens, and a pass-through name a megabyte long); the target
+// leaves room for a busier one. A rescan per token took seconds for 1 MiB of `--` lines
+// and ten minutes for 16 MiB.
+const TARGET_MS_PER_MIB = 250;
+// Time per MiB from 1 to 16 MiB: linear work stays near ×1 (the load of the machine moves it
+// about); a rescan per token makes it ×16. Under FLOOR_MS per MiB, times are noise.
+const TARGET_GROWTH = 6;
+const FLOOR_MS = 1;
+
+/** What parseStatement makes of `sql`, in the shape of a Verdict. */
+function outcomeOf(sql) {
+  try {
+    const s = parseStatement(sql);
+    return { readOnly: s.readOnly, keywords: s.keywords, ...(s.passthrough ? { passthrough: s.passthrough } : {}) };
+  } catch (err) {
+    if (err?.code !== 'POLICY_DENIED') throw err;
+    return { rule: err.details?.rule };
+  }
+}
+
+/** The median time of parseStatement on the sample, as the use-cases call it; every answer checked against the shape's. */
+function classifyMs(sample, runs) {
+  const expected = JSON.stringify(sample.verdict);
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const outcome = outcomeOf(sample.sql);
+    times.push(performance.now() - t);
+    if (JSON.stringify(outcome) !== expected) throw new Error(`misclassified: ${JSON.stringify(outcome).slice(0, 200)}`);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+let slowestAtOneMiB = { ms: 0, shape: '' };
+for (const shape of SQL_SHAPES) {
+  const perMiB = SIZES.map((size) => classifyMs(shape.sample(size * MiB), RUNS[size]) / size);
+  if (perMiB[0] > slowestAtOneMiB.ms) slowestAtOneMiB = { ms: perMiB[0], shape: shape.name };
+  const growth = perMiB[perMiB.length - 1] / Math.max(perMiB[0], FLOOR_MS);
+  const worst = Math.max(...perMiB);
+  results.push({
+    name: `classify ${shape.name}`,
+    line: `${perMiB.map((ms) => ms.toFixed(2)).join(' / ')} ms per MiB at ${SIZES.join(' / ')} MiB (×${growth.toFixed(1)}), target ≤ ${TARGET_MS_PER_MIB} ms per MiB and ×${TARGET_GROWTH}`,
+    ok: worst <= TARGET_MS_PER_MIB && growth <= TARGET_GROWTH,
+  });
+}
+results.push({
+  name: `classify a 1 MiB sql argument (MCP_MAX_BODY_BYTES), slowest shape: ${slowestAtOneMiB.shape}`,
+  median: slowestAtOneMiB.ms,
+  p95: slowestAtOneMiB.ms,
+  targetMs: TARGET_MS_PER_MIB,
+  ok: slowestAtOneMiB.ms <= TARGET_MS_PER_MIB,
+});
+
+for (const row of await mcpEdge()) {
+  results.push({
+    name: `MCP edge over HTTP: execute_query with ${row.kib.toFixed(0)} KiB of ${row.name}, round trip`,
+    median: row.median,
+    p95: row.p95,
+    targetMs: TARGET_MS_PER_MIB,
+    ok: row.median <= TARGET_MS_PER_MIB,
+  });
+}
 
 const columns = [
   { name: 'id', type: 'bigint' },
@@ -193,7 +267,8 @@ await largeValuesRead();
 let failed = 0;
 for (const r of results) {
   if (!r.ok) failed++;
-  console.log(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}: median ${r.median.toFixed(3)} (p95 ${r.p95.toFixed(3)}), target ≤ ${r.targetMs}`);
+  const detail = r.line ?? `median ${r.median.toFixed(3)} (p95 ${r.p95.toFixed(3)}), target ≤ ${r.targetMs}`;
+  console.log(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}: ${detail}`);
 }
 console.log(`${results.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

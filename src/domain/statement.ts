@@ -47,19 +47,23 @@ function skipExplainPrefix(tokens: readonly Token[], i: number): number {
   return i;
 }
 
-/** Classifies tokens[from..] as reading or not; `index` is where the statement under any EXPLAIN prefix starts. */
+/**
+ * Classifies tokens[from..] as reading or not; `index` is where the statement under any
+ * EXPLAIN prefix starts. A loop, not a recursion per EXPLAIN: a statement of a hundred
+ * thousand EXPLAINs must not exhaust the stack.
+ */
 function classifyFrom(tokens: readonly Token[], from: number): { readOnly: boolean; statement: string; index: number } {
-  let i = from;
-  while (tokens[i]?.kind === 'symbol' && tokens[i]!.value === '(') i++;
-  const first = tokens[i];
-  if (!first) return { readOnly: false, statement: 'empty statement', index: from };
-  if (first.kind !== 'word') return { readOnly: false, statement: describe(tokens, i), index: from };
-  if (i > from) {
+  for (;;) {
+    let i = from;
+    while (tokens[i]?.kind === 'symbol' && tokens[i]!.value === '(') i++;
+    const first = tokens[i];
+    if (!first) return { readOnly: false, statement: 'empty statement', index: from };
+    if (first.kind !== 'word') return { readOnly: false, statement: describe(tokens, i), index: from };
     // A parenthesised statement must be a query.
-    return { readOnly: QUERY_STARTS.has(first.value), statement: describe(tokens, i), index: from };
+    if (i > from) return { readOnly: QUERY_STARTS.has(first.value), statement: describe(tokens, i), index: from };
+    if (first.value !== 'EXPLAIN') return { readOnly: READ_ONLY_STARTS.has(first.value), statement: describe(tokens, i), index: from };
+    from = skipExplainPrefix(tokens, i);
   }
-  if (first.value === 'EXPLAIN') return classifyFrom(tokens, skipExplainPrefix(tokens, i));
-  return { readOnly: READ_ONLY_STARTS.has(first.value), statement: describe(tokens, i), index: from };
 }
 
 /**
@@ -69,8 +73,8 @@ function classifyFrom(tokens: readonly Token[], from: number): { readOnly: boole
  */
 export const PASSTHROUGH_FUNCTIONS: ReadonlySet<string> = new Set(['query', 'raw_query']);
 
-/** Every table function the tokens call, `TABLE( [c.][s.]name (`, as dotted lower-case names. */
-function tableFunctions(tokens: readonly Token[]): string[] {
+/** Every table function the tokens call, `TABLE( [c.][s.]name (`, as dotted lower-case names. Linear: each name is walked once. */
+function tableFunctions(sql: string, tokens: readonly Token[]): string[] {
   const found: string[] = [];
   for (let i = 0; i + 2 < tokens.length; i++) {
     const t = tokens[i]!;
@@ -81,7 +85,9 @@ function tableFunctions(tokens: readonly Token[]): string[] {
     for (;;) {
       const part = tokens[j];
       if (!part || (part.kind !== 'word' && part.kind !== 'quoted')) break;
-      parts.push(part.value.toLowerCase());
+      // Lower-cased from the source, as Trino canonicalises names: a word the lexer upper-cased
+      // (ſ → S) must not turn into the name of a built-in it is not.
+      parts.push((part.kind === 'word' ? sql.slice(part.start, part.end) : part.value).toLowerCase());
       j++;
       if (tokens[j]?.kind === 'symbol' && tokens[j]!.value === '.') j++;
       else break;
@@ -172,7 +178,7 @@ export function parseStatement(sql: string): Statement {
     keywords: verdict.statement,
     analysed: textWithout(sql, body[verdict.index]?.start ?? 0, semicolon),
     shape: shapeOf(sql, body, verdict.index),
-    tableFunctions: tableFunctions(body),
+    tableFunctions: tableFunctions(sql, body),
   };
 }
 
