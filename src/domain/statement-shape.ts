@@ -1,4 +1,4 @@
-import type { Token } from './sql-lexer.ts';
+import type { TokenList } from './token-list.ts';
 
 /** A dotted name as written: 1 to 3 parts, unquoted parts folded to lower case as Trino folds them. */
 export type NameParts = readonly string[];
@@ -22,99 +22,125 @@ export type StatementShape =
   | { readonly kind: 'stats-of-query'; readonly query: string }
   | { readonly kind: 'other' };
 
-const QUERY_STARTS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE']);
+const QUERY_STARTS = ['SELECT', 'WITH', 'VALUES', 'TABLE'];
 
-const isWord = (t: Token | undefined, ...values: string[]): boolean => t?.kind === 'word' && (values.length === 0 || values.includes(t.value));
-const isSymbol = (t: Token | undefined, value: string): boolean => t?.kind === 'symbol' && t.value === value;
-
-/** Reads `a`, `a.b` or `a.b.c` at `i`; returns the parts and the index after, or undefined. */
-function readName(sql: string, tokens: readonly Token[], i: number): { parts: string[]; next: number } | undefined {
-  const parts: string[] = [];
-  for (;;) {
-    const t = tokens[i];
-    if (t?.kind === 'word') parts.push(sql.slice(t.start, t.end).toLowerCase());
-    else if (t?.kind === 'quoted') parts.push(t.value);
-    else return undefined;
-    i++;
-    if (!isSymbol(tokens[i], '.')) break;
-    i++;
+/** The tokens of the statement from `from` on, read by offset: no copy of the token list. */
+class From {
+  constructor(
+    readonly tokens: TokenList,
+    readonly from: number,
+  ) {}
+  get length(): number {
+    return this.tokens.length - this.from;
   }
-  return parts.length <= 3 ? { parts, next: i } : undefined;
+  word(k: number, ...words: string[]): boolean {
+    return words.length === 0 ? this.tokens.kind(this.from + k) === 'word' : words.some((w) => this.tokens.isWord(this.from + k, w));
+  }
+  symbol(k: number, symbol: string): boolean {
+    return this.tokens.isSymbol(this.from + k, symbol);
+  }
+  kind(k: number) {
+    return this.tokens.kind(this.from + k);
+  }
+  start(k: number): number {
+    return this.tokens.start(this.from + k);
+  }
+  end(k: number): number {
+    return this.tokens.end(this.from + k);
+  }
+  /** A name part as Trino reads it: an unquoted word folded to lower case, a quoted identifier as written. */
+  part(k: number): string {
+    const i = this.from + k;
+    return this.tokens.kind(i) === 'word' ? this.tokens.sql.slice(this.tokens.start(i), this.tokens.end(i)).toLowerCase() : this.tokens.value(i);
+  }
 }
 
-/** Index of the token that closes the parenthesis opened at `open`, or -1. */
-function closing(tokens: readonly Token[], open: number): number {
+/** Reads `a`, `a.b` or `a.b.c` at `k`; returns the parts and the offset after, or undefined. */
+function readName(t: From, k: number): { parts: string[]; next: number } | undefined {
+  const parts: string[] = [];
+  for (;;) {
+    const kind = t.kind(k);
+    if (kind !== 'word' && kind !== 'quoted') return undefined;
+    parts.push(t.part(k));
+    if (parts.length > 3) return undefined;
+    k++;
+    if (!t.symbol(k, '.')) break;
+    k++;
+  }
+  return { parts, next: k };
+}
+
+/** Offset of the token that closes the parenthesis opened at `open`, or -1. */
+function closing(t: From, open: number): number {
   let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    if (isSymbol(tokens[i], '(')) depth++;
-    else if (isSymbol(tokens[i], ')') && --depth === 0) return i;
+  for (let k = open; k < t.length; k++) {
+    if (t.symbol(k, '(')) depth++;
+    else if (t.symbol(k, ')') && --depth === 0) return k;
   }
   return -1;
 }
 
 /** A name that must be all that follows: `DESCRIBE t` and not `DESCRIBE t something`. */
-function onlyName(sql: string, tokens: readonly Token[], i: number): StatementShape {
-  const name = readName(sql, tokens, i);
-  return name && name.next === tokens.length ? { kind: 'names-table', target: name.parts } : { kind: 'other' };
+function onlyName(t: From, k: number): StatementShape {
+  const name = readName(t, k);
+  return name && name.next === t.length ? { kind: 'names-table', target: name.parts } : { kind: 'other' };
 }
 
 /** `CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name [COMMENT '…'] [WITH (…)] AS query [WITH [NO] DATA]`. */
-function createTableAs(sql: string, tokens: readonly Token[], i: number): StatementShape {
-  if (isWord(tokens[i], 'OR') && isWord(tokens[i + 1], 'REPLACE')) i += 2;
-  if (!isWord(tokens[i], 'TABLE')) return { kind: 'other' };
-  i++;
-  if (isWord(tokens[i], 'IF') && isWord(tokens[i + 1], 'NOT') && isWord(tokens[i + 2], 'EXISTS')) i += 3;
-  const name = readName(sql, tokens, i);
+function createTableAs(t: From, k: number): StatementShape {
+  if (t.word(k, 'OR') && t.word(k + 1, 'REPLACE')) k += 2;
+  if (!t.word(k, 'TABLE')) return { kind: 'other' };
+  k++;
+  if (t.word(k, 'IF') && t.word(k + 1, 'NOT') && t.word(k + 2, 'EXISTS')) k += 3;
+  const name = readName(t, k);
   if (!name) return { kind: 'other' };
-  i = name.next;
-  if (isWord(tokens[i], 'COMMENT') && tokens[i + 1]?.kind === 'string') i += 2;
-  if (isWord(tokens[i], 'WITH') && isSymbol(tokens[i + 1], '(')) {
-    const end = closing(tokens, i + 1);
+  k = name.next;
+  if (t.word(k, 'COMMENT') && t.kind(k + 1) === 'string') k += 2;
+  if (t.word(k, 'WITH') && t.symbol(k + 1, '(')) {
+    const end = closing(t, k + 1);
     if (end < 0) return { kind: 'other' };
-    i = end + 1;
+    k = end + 1;
   }
-  if (!isWord(tokens[i], 'AS')) return { kind: 'other' };
-  i++;
-  let last = tokens.length - 1;
-  if (isWord(tokens[last], 'DATA')) {
+  if (!t.word(k, 'AS')) return { kind: 'other' };
+  k++;
+  let last = t.length - 1;
+  if (t.word(last, 'DATA')) {
     last--;
-    if (isWord(tokens[last], 'NO')) last--;
-    if (!isWord(tokens[last], 'WITH')) return { kind: 'other' };
+    if (t.word(last, 'NO')) last--;
+    if (!t.word(last, 'WITH')) return { kind: 'other' };
     last--;
   }
-  const first = tokens[i];
-  if (!first || last < i) return { kind: 'other' };
-  return { kind: 'create-table-as', target: name.parts, query: sql.slice(first.start, tokens[last]!.end) };
+  if (k >= t.length || last < k) return { kind: 'other' };
+  return { kind: 'create-table-as', target: name.parts, query: t.tokens.sql.slice(t.start(k), t.end(last)) };
+}
+
+function write(t: From, k: number): StatementShape {
+  const name = readName(t, k);
+  return name ? { kind: 'write', target: name.parts } : { kind: 'other' };
 }
 
 /**
  * The shape of `tokens[from..]`, the statement under any EXPLAIN prefix (the caller has
  * removed the trailing `;`).
  */
-export function shapeOf(sql: string, all: readonly Token[], from: number): StatementShape {
-  const tokens = all.slice(from);
-  const [a, b, c] = tokens;
-  if (isSymbol(a, '(') || (a?.kind === 'word' && QUERY_STARTS.has(a.value))) return { kind: 'query' };
-  if (isWord(a, 'INSERT') && isWord(b, 'INTO')) return write(sql, tokens, 2);
-  if (isWord(a, 'DELETE') && isWord(b, 'FROM')) return write(sql, tokens, 2);
-  if (isWord(a, 'MERGE') && isWord(b, 'INTO')) return write(sql, tokens, 2);
-  if (isWord(a, 'UPDATE')) return write(sql, tokens, 1);
-  if (isWord(a, 'CREATE')) return createTableAs(sql, tokens, 1);
-  if (isWord(a, 'DESCRIBE', 'DESC')) return onlyName(sql, tokens, 1);
-  if (!isWord(a, 'SHOW')) return { kind: 'other' };
-  if (isWord(b, 'COLUMNS') && isWord(c, 'FROM', 'IN')) return onlyName(sql, tokens, 3);
-  if (isWord(b, 'CREATE') && isWord(c, 'TABLE', 'VIEW')) return onlyName(sql, tokens, 3);
-  if (isWord(b, 'CREATE') && isWord(c, 'MATERIALIZED') && isWord(tokens[3], 'VIEW')) return onlyName(sql, tokens, 4);
-  if (isWord(b, 'STATS') && isWord(c, 'FOR')) {
-    if (!isSymbol(tokens[3], '(')) return onlyName(sql, tokens, 3);
-    const end = closing(tokens, 3);
-    if (end !== tokens.length - 1 || end < 5) return { kind: 'other' };
-    return { kind: 'stats-of-query', query: sql.slice(tokens[4]!.start, tokens[end - 1]!.end) };
+export function shapeOf(tokens: TokenList, from: number): StatementShape {
+  const t = new From(tokens, from);
+  if (t.symbol(0, '(') || t.word(0, ...QUERY_STARTS)) return { kind: 'query' };
+  if (t.word(0, 'INSERT') && t.word(1, 'INTO')) return write(t, 2);
+  if (t.word(0, 'DELETE') && t.word(1, 'FROM')) return write(t, 2);
+  if (t.word(0, 'MERGE') && t.word(1, 'INTO')) return write(t, 2);
+  if (t.word(0, 'UPDATE')) return write(t, 1);
+  if (t.word(0, 'CREATE')) return createTableAs(t, 1);
+  if (t.word(0, 'DESCRIBE', 'DESC')) return onlyName(t, 1);
+  if (!t.word(0, 'SHOW')) return { kind: 'other' };
+  if (t.word(1, 'COLUMNS') && t.word(2, 'FROM', 'IN')) return onlyName(t, 3);
+  if (t.word(1, 'CREATE') && t.word(2, 'TABLE', 'VIEW')) return onlyName(t, 3);
+  if (t.word(1, 'CREATE') && t.word(2, 'MATERIALIZED') && t.word(3, 'VIEW')) return onlyName(t, 4);
+  if (t.word(1, 'STATS') && t.word(2, 'FOR')) {
+    if (!t.symbol(3, '(')) return onlyName(t, 3);
+    const end = closing(t, 3);
+    if (end !== t.length - 1 || end < 5) return { kind: 'other' };
+    return { kind: 'stats-of-query', query: tokens.sql.slice(t.start(4), t.end(end - 1)) };
   }
   return { kind: 'other' };
-}
-
-function write(sql: string, tokens: readonly Token[], at: number): StatementShape {
-  const name = readName(sql, tokens, at);
-  return name ? { kind: 'write', target: name.parts } : { kind: 'other' };
 }

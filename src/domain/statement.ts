@@ -1,5 +1,6 @@
 import { policyDenied } from './errors.ts';
-import { tokenize, type Token } from './sql-lexer.ts';
+import { scan } from './sql-lexer.ts';
+import type { TokenList } from './token-list.ts';
 import { shapeOf, type StatementShape } from './statement-shape.ts';
 
 /**
@@ -15,28 +16,22 @@ const QUERY_STARTS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE']);
 
 
 /** Names a statement by its leading keywords for a denial message (e.g. `INSERT INTO`, `SET SESSION`). */
-function describe(tokens: readonly Token[], from: number): string {
+function describe(tokens: TokenList, from: number): string {
   const words: string[] = [];
-  for (let i = from; i < tokens.length && words.length < 2; i++) {
-    const t = tokens[i]!;
-    if (t.kind !== 'word') break;
-    words.push(t.value);
-  }
-  return words.join(' ') || (tokens[from]?.value ?? 'empty statement');
+  for (let i = from; tokens.kind(i) === 'word' && words.length < 2; i++) words.push(tokens.value(i));
+  return words.join(' ') || (tokens.kind(from) ? tokens.value(from) : 'empty statement');
 }
 
 /** Skips `EXPLAIN [ANALYZE] [VERBOSE] [( option [, …] )]`; returns the index of the explained statement. */
-function skipExplainPrefix(tokens: readonly Token[], i: number): number {
+function skipExplainPrefix(tokens: TokenList, i: number): number {
   i++; // EXPLAIN
-  if (tokens[i]?.kind === 'word' && tokens[i]!.value === 'ANALYZE') i++;
-  if (tokens[i]?.kind === 'word' && tokens[i]!.value === 'VERBOSE') i++;
-  const next = tokens[i + 1];
-  if (tokens[i]?.kind === 'symbol' && tokens[i]!.value === '(' && next?.kind === 'word' && EXPLAIN_OPTIONS.has(next.value)) {
+  if (tokens.isWord(i, 'ANALYZE')) i++;
+  if (tokens.isWord(i, 'VERBOSE')) i++;
+  if (tokens.isSymbol(i, '(') && tokens.kind(i + 1) === 'word' && EXPLAIN_OPTIONS.has(tokens.value(i + 1))) {
     // Options are words only (TYPE LOGICAL, FORMAT JSON); a nested query cannot hide here.
     let j = i + 1;
-    while (j < tokens.length && !(tokens[j]!.kind === 'symbol' && tokens[j]!.value === ')')) {
-      const t = tokens[j]!;
-      if (!(t.kind === 'word' || (t.kind === 'symbol' && t.value === ','))) {
+    while (j < tokens.length && !tokens.isSymbol(j, ')')) {
+      if (!(tokens.kind(j) === 'word' || tokens.isSymbol(j, ','))) {
         throw policyDenied('EXPLAIN_OPTIONS', 'EXPLAIN options must be words such as (TYPE LOGICAL, FORMAT TEXT).');
       }
       j++;
@@ -52,16 +47,16 @@ function skipExplainPrefix(tokens: readonly Token[], i: number): number {
  * EXPLAIN prefix starts. A loop, not a recursion per EXPLAIN: a statement of a hundred
  * thousand EXPLAINs must not exhaust the stack.
  */
-function classifyFrom(tokens: readonly Token[], from: number): { readOnly: boolean; statement: string; index: number } {
+function classifyFrom(tokens: TokenList, from: number): { readOnly: boolean; statement: string; index: number } {
   for (;;) {
     let i = from;
-    while (tokens[i]?.kind === 'symbol' && tokens[i]!.value === '(') i++;
-    const first = tokens[i];
+    while (tokens.isSymbol(i, '(')) i++;
+    const first = tokens.kind(i);
     if (!first) return { readOnly: false, statement: 'empty statement', index: from };
-    if (first.kind !== 'word') return { readOnly: false, statement: describe(tokens, i), index: from };
+    if (first !== 'word') return { readOnly: false, statement: describe(tokens, i), index: from };
     // A parenthesised statement must be a query.
-    if (i > from) return { readOnly: QUERY_STARTS.has(first.value), statement: describe(tokens, i), index: from };
-    if (first.value !== 'EXPLAIN') return { readOnly: READ_ONLY_STARTS.has(first.value), statement: describe(tokens, i), index: from };
+    if (i > from) return { readOnly: QUERY_STARTS.has(tokens.value(i)), statement: describe(tokens, i), index: from };
+    if (!tokens.isWord(i, 'EXPLAIN')) return { readOnly: READ_ONLY_STARTS.has(tokens.value(i)), statement: describe(tokens, i), index: from };
     from = skipExplainPrefix(tokens, i);
   }
 }
@@ -74,26 +69,31 @@ function classifyFrom(tokens: readonly Token[], from: number): { readOnly: boole
 export const PASSTHROUGH_FUNCTIONS: ReadonlySet<string> = new Set(['query', 'raw_query']);
 
 /** Every table function the tokens call, `TABLE( [c.][s.]name (`, as dotted lower-case names. Linear: each name is walked once. */
-function tableFunctions(sql: string, tokens: readonly Token[]): string[] {
+function tableFunctions(tokens: TokenList): string[] {
   const found: string[] = [];
   for (let i = 0; i + 2 < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (!(t.kind === 'word' && t.value === 'TABLE' && tokens[i + 1]!.kind === 'symbol' && tokens[i + 1]!.value === '(')) continue;
+    if (!(tokens.kind(i) === 'word' && tokens.isSymbol(i + 1, '(') && tokens.isWord(i, 'TABLE'))) continue;
     // A dotted name of words or quoted identifiers, then "(".
-    const parts: string[] = [];
-    let j = i + 2;
+    const first = i + 2;
+    let last = -1;
+    let j = first;
     for (;;) {
-      const part = tokens[j];
-      if (!part || (part.kind !== 'word' && part.kind !== 'quoted')) break;
-      // Lower-cased from the source, as Trino canonicalises names: a word the lexer upper-cased
-      // (ſ → S) must not turn into the name of a built-in it is not.
-      parts.push((part.kind === 'word' ? sql.slice(part.start, part.end) : part.value).toLowerCase());
+      const kind = tokens.kind(j);
+      if (kind !== 'word' && kind !== 'quoted') break;
+      last = j;
       j++;
-      if (tokens[j]?.kind === 'symbol' && tokens[j]!.value === '.') j++;
+      if (tokens.isSymbol(j, '.')) j++;
       else break;
     }
-    const open = tokens[j];
-    if (parts.length > 0 && open?.kind === 'symbol' && open.value === '(') found.push(parts.join('.'));
+    if (last < 0 || !tokens.isSymbol(j, '(')) continue;
+    // Lower-cased from the source, as Trino canonicalises names: a word the lexer upper-cased
+    // (ſ → S) must not turn into the name of a built-in it is not.
+    const parts: string[] = [];
+    // Part by part, as Trino folds each part of a name (casing depends on the neighbours: Σ).
+    for (let k = first; k <= last; k += 2) parts.push((tokens.kind(k) === 'word' ? tokens.sql.slice(tokens.start(k), tokens.end(k)) : tokens.value(k)).toLowerCase());
+    found.push(parts.join('.'));
+    // Each name is walked once: the next search starts at its last part (itself maybe TABLE).
+    i = last - 1;
   }
   return found;
 }
@@ -108,24 +108,23 @@ const COMPOUND_ENDS = new Set(['IF', 'LOOP', 'WHILE', 'REPEAT', 'CASE']);
  * inside a body is tracked so that its END does not close the block. A block left open is
  * refused: what cannot be delimited is not one statement.
  */
-function separators(tokens: readonly Token[]): number {
+function separators(tokens: TokenList): number {
   let count = 0;
   let routine = false;
   const open: Array<'BEGIN' | 'CASE'> = [];
   for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t.kind === 'symbol') {
-      if (t.value === ';' && open.length === 0) count++;
+    if (tokens.isSymbol(i, ';')) {
+      if (open.length === 0) count++;
       continue;
     }
-    if (t.kind !== 'word') continue;
-    if (t.value === 'FUNCTION') routine = true;
-    else if (t.value === 'BEGIN' && routine) open.push('BEGIN');
-    else if (t.value === 'CASE' && open.length > 0) open.push('CASE');
-    else if (t.value === 'END' && open.length > 0) {
-      const next = tokens[i + 1];
-      if (next?.kind === 'word' && COMPOUND_ENDS.has(next.value)) {
-        if (next.value === 'CASE') open.pop();
+    if (tokens.kind(i) !== 'word') continue;
+    if (tokens.isWord(i, 'FUNCTION')) routine = true;
+    else if (routine && tokens.isWord(i, 'BEGIN')) open.push('BEGIN');
+    else if (open.length > 0 && tokens.isWord(i, 'CASE')) open.push('CASE');
+    else if (open.length > 0 && tokens.isWord(i, 'END')) {
+      const next = tokens.kind(i + 1) === 'word' ? tokens.value(i + 1) : undefined;
+      if (next !== undefined && COMPOUND_ENDS.has(next)) {
+        if (next === 'CASE') open.pop();
         i++;
       } else open.pop();
     }
@@ -150,8 +149,8 @@ export interface Statement {
   readonly tableFunctions: readonly string[];
 }
 
-/** The source without the token at `cut` (the trailing `;`), from `from`, trimmed. */
-function textWithout(sql: string, from: number, cut: Token | undefined): string {
+/** The source without the range `cut` (the trailing `;`), from `from`, trimmed. */
+function textWithout(sql: string, from: number, cut: { start: number; end: number } | undefined): string {
   return (cut ? sql.slice(from, cut.start) + sql.slice(cut.end) : sql.slice(from)).trim();
 }
 
@@ -161,12 +160,10 @@ function textWithout(sql: string, from: number, cut: Token | undefined): string 
  * EXPLAIN_OPTIONS) for what cannot be one well-formed statement.
  */
 export function parseStatement(sql: string): Statement {
-  const tokens = tokenize(sql);
-  let end = tokens.length;
-  const last = tokens[end - 1];
-  const semicolon = last && last.kind === 'symbol' && last.value === ';' ? last : undefined;
-  if (semicolon) end--;
-  const body = tokens.slice(0, end);
+  const body = scan(sql);
+  const last = body.length - 1;
+  const semicolon = body.isSymbol(last, ';') ? { start: body.start(last), end: body.end(last) } : undefined;
+  if (semicolon) body.pop();
   if (body.length === 0) throw policyDenied('EMPTY', 'The statement is empty.');
   if (separators(body) > 0) {
     throw policyDenied('SINGLE_STATEMENT', 'Only one statement per call is allowed; send each statement separately.');
@@ -176,9 +173,9 @@ export function parseStatement(sql: string): Statement {
     text: textWithout(sql, 0, semicolon),
     readOnly: verdict.readOnly,
     keywords: verdict.statement,
-    analysed: textWithout(sql, body[verdict.index]?.start ?? 0, semicolon),
-    shape: shapeOf(sql, body, verdict.index),
-    tableFunctions: tableFunctions(sql, body),
+    analysed: textWithout(sql, verdict.index < body.length ? body.start(verdict.index) : 0, semicolon),
+    shape: shapeOf(body, verdict.index),
+    tableFunctions: tableFunctions(body),
   };
 }
 
