@@ -18,7 +18,7 @@ import { SqlQueryPolicy } from '../../src/domain/policy.ts';
 import type { QuerySettings } from '../../src/use-cases/call.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
-import { mcpServerOver, useCasesOver } from './support/mcp-server.ts';
+import { mcpServerOver, useCasesOver, unitSettings } from './support/mcp-server.ts';
 
 describe('StreamSlots', () => {
   it('refuses a principal over its share, then the server over its total, and frees a slot on release', () => {
@@ -138,7 +138,7 @@ describe('a session server runs each call as the principal of the POST that carr
   const WRITE = 'trino:write';
   const opener: Principal = { subject: 'dana', scopes: ['trino:read', WRITE], via: 'http' };
   const reader: Principal = { subject: 'dana', scopes: ['trino:read'], via: 'http' };
-  const settings: QuerySettings = { maxRows: 10, maxResultBytes: 4 * 1024 * 1024, maxValueBytes: 64 * 1024, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
+  const settings: QuerySettings = unitSettings({ maxRows: 10 });
 
   async function session() {
     const access = new Access({ allowWrites: true, requiredScopes: ['trino:read'], writeScope: WRITE });

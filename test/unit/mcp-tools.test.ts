@@ -14,17 +14,11 @@ import { QuerySlots } from '../../src/use-cases/query-slots.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
-import { mcpServerOver, useCasesOver } from './support/mcp-server.ts';
+import { mcpServerOver, useCasesOver, unitSettings } from './support/mcp-server.ts';
 
 const TOOLS = ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
 const principal: Principal = { subject: 'alice@example.com', scopes: [], via: 'test' };
-const settings: QuerySettings = {
-  maxRows: 3,
-  maxResultBytes: 4 * 1024 * 1024,
-  maxValueBytes: 64 * 1024,
-  timeoutMs: 5_000,
-  defaults: { catalog: 'memory', schema: 'default' },
-};
+const settings: QuerySettings = unitSettings();
 const mcpSettings: McpSettings = {
   maxRows: settings.maxRows,
   maxResultBytes: settings.maxResultBytes,

@@ -10,6 +10,7 @@ import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { ManualTimers } from '../fakes/manual-timers.ts';
 import { expectDomainError, rejectionOf } from './support/domain-error.ts';
 import { expectAllFree } from './support/slots.ts';
+import { unitSettings } from './support/mcp-server.ts';
 
 /**
  * The query slots as the use-cases take them: one per call, before its first engine round
@@ -17,7 +18,7 @@ import { expectAllFree } from './support/slots.ts';
  */
 
 const alice: Principal = { subject: 'alice', scopes: [], via: 'test' };
-const settings: QuerySettings = { maxRows: 3, maxResultBytes: 4 * 1024 * 1024, maxValueBytes: 64 * 1024, timeoutMs: 5_000, defaults: { catalog: 'memory', schema: 'default' } };
+const settings: QuerySettings = unitSettings();
 const cols: Column[] = [{ name: 'x', type: 'varchar' }];
 const PLAN = 'EXPLAIN (TYPE IO, FORMAT JSON)';
 

@@ -9,15 +9,10 @@ import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { expectDomainError, rejectionOf } from './support/domain-error.ts';
 import { expectAllFree, roomySlots } from './support/slots.ts';
+import { unitSettings } from './support/mcp-server.ts';
 
 const principal: Principal = { subject: 'alice', scopes: ['trino:read'], via: 'test' };
-const settings: QuerySettings = {
-  maxRows: 3,
-  maxResultBytes: 4 * 1024 * 1024,
-  maxValueBytes: 64 * 1024,
-  timeoutMs: 5_000,
-  defaults: { catalog: 'memory', schema: 'default' },
-};
+const settings: QuerySettings = unitSettings();
 /** Byte limits too large to matter, for the tests about rows. */
 const NO_BYTE_LIMITS = { maxBytes: Number.MAX_SAFE_INTEGER, maxValueBytes: Number.MAX_SAFE_INTEGER };
 const noSignal = () => new AbortController().signal;

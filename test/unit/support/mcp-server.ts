@@ -41,3 +41,15 @@ export function mcpSettingsOf(settings: QuerySettings): McpSettings {
 export function mcpServerOver(deps: { useCases: UseCases; settings: QuerySettings; access: Access; log?: Logger }): TrinoMcpServer {
   return new TrinoMcpServer(mcpSettingsOf(deps.settings), deps.access, deps.useCases, new Inflight(), deps.log ?? new CapturingLogger());
 }
+
+/** The query settings of the unit tests: the server's byte defaults, a row cap of 3, defaults memory.default. */
+export function unitSettings(overrides: Partial<QuerySettings> = {}): QuerySettings {
+  return {
+    maxRows: 3,
+    maxResultBytes: 4 * 1024 * 1024,
+    maxValueBytes: 64 * 1024,
+    timeoutMs: 5_000,
+    defaults: { catalog: 'memory', schema: 'default' },
+    ...overrides,
+  };
+}
