@@ -18,27 +18,16 @@ import { freePort } from '../harness/trino-server.ts';
 import { startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
 import { connectHttp, connectStdio, type ToolResult } from '../support/mcp-clients.ts';
 import { serverEnv } from '../support/processes.ts';
-import { settledQueryState, trinoQuery } from '../support/trino-sql.ts';
+import { isFinalState, killLeftoverQueries, rememberQuery, settledQueryState, slowSql, trinoQuery } from '../support/trino-sql.ts';
 
 /** The server's Trino user (serverEnv); the tests' own queries run as another user. */
 const SERVER_TRINO_USER = 'trino-mcp-it';
-/** Runs for minutes on any machine: only the server's deadline or a cancel ends it. */
-const slowSql = (marker: string) => `SELECT sum(extendedprice) FROM tpch.sf1000.lineitem /* ${marker} */`;
-const ENDED = ['FINISHED', 'FAILED'];
 /** Caps that make four calls enough to see them, and waits short enough for a test. */
 const FAST = { TRINO_QUEUE_TIMEOUT: '1', TRINO_QUERY_TIMEOUT: '4' };
 
-/** Every query id a test saw in Trino, for the cleanup. */
-const seen = new Set<string>();
-
 afterAll(async () => {
   await stopAllHttpServers();
-  for (const id of seen) {
-    const [row] = await trinoQuery(`SELECT state FROM system.runtime.queries WHERE query_id = '${id}'`);
-    if (row && !ENDED.includes(String(row[0]))) {
-      await trinoQuery(`CALL system.runtime.kill_query(query_id => '${id}', message => 'test cleanup')`).catch(() => undefined);
-    }
-  }
+  await killLeftoverQueries();
 });
 
 interface Sighting {
@@ -54,9 +43,9 @@ async function sightings(prefix: string): Promise<Sighting[]> {
     `SELECT query_id, query, state FROM system.runtime.queries WHERE "user" = '${SERVER_TRINO_USER}' AND strpos(query, concat('/* ', '${prefix}')) > 0`,
   );
   return rows.map(([id, query, state]) => {
-    seen.add(String(id));
+    rememberQuery(String(id));
     const marker = new RegExp(`/\\* (${prefix}\\S*) \\*/`).exec(String(query))?.[1] ?? '';
-    return { id: String(id), marker, active: !ENDED.includes(String(state)) };
+    return { id: String(id), marker, active: !isFinalState(String(state)) };
   });
 }
 

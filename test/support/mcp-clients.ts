@@ -93,11 +93,16 @@ export interface StdioCommand {
 }
 
 /** Starts `command` and connects a client of the given generation to its stdio. */
-export async function connectStdioCommand(generation: Generation, { command, args, env, onStderr }: StdioCommand): Promise<McpSession> {
+export async function connectStdioCommand(
+  generation: Generation,
+  { command, args, env, onStderr }: StdioCommand,
+): Promise<McpSession & { readonly pid: number | null }> {
   const params = { command, args, env, stderr: 'pipe' as const };
   const transport = generation === 'v1 client (@modelcontextprotocol/sdk)' ? new StdioTransportV1(params) : new StdioTransportV2(params);
   if (onStderr) transport.stderr?.on('data', (d: Buffer) => onStderr(d.toString()));
-  return transport instanceof StdioTransportV1 ? connectV1(transport) : connectV2(transport);
+  const session = await (transport instanceof StdioTransportV1 ? connectV1(transport) : connectV2(transport));
+  // The process id, known once the transport has started it: for tests about the process itself.
+  return { ...session, pid: transport.pid };
 }
 
 /** Starts the built server over stdio with `env` and connects a client of the given generation. */

@@ -1,7 +1,4 @@
-import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import type { Readable } from 'node:stream';
-import type { ToolResult } from './mcp-clients.ts';
+import { connectStdioCommand, type ToolResult } from './mcp-clients.ts';
 import { SERVER_BIN } from './processes.ts';
 
 /** The built server over stdio, started with Node.js flags, and what it left on stderr. */
@@ -16,27 +13,25 @@ export interface FlaggedStdioSession {
 
 /**
  * Starts `node <nodeFlags> dist/app/main.js` (e.g. `--max-old-space-size=256`) and connects a
- * 2026-era client. connectStdio has no place for Node.js flags; this is its variant for tests
- * about the process itself (memory limits, crashes).
+ * 2026-era client: connectStdio with a place for Node.js flags, for tests about the process
+ * itself (memory limits, crashes).
  */
 export async function connectStdioWithNodeFlags(nodeFlags: readonly string[], env: Record<string, string>): Promise<FlaggedStdioSession> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [...nodeFlags, SERVER_BIN], env, stderr: 'pipe' });
   let stderr = '';
-  (transport.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
+  const session = await connectStdioCommand('v2 client, protocol 2026-07-28', {
+    command: process.execPath,
+    args: [...nodeFlags, SERVER_BIN],
+    env,
     // Enough to see why a process died; the log of a long test run need not be kept whole.
-    if (stderr.length < 1_000_000) stderr += chunk.toString('utf8');
+    onStderr: (chunk) => {
+      if (stderr.length < 1_000_000) stderr += chunk;
+    },
   });
-  let closed = false;
-  const client = new Client({ name: 'it-node-flags', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  client.onclose = () => {
-    closed = true;
-  };
-  await client.connect(transport);
-  const pid = transport.pid;
+  const { pid } = session;
   return {
-    callTool: async (name, args = {}) => (await client.callTool({ name, arguments: args }, { timeout: 120_000 })) as ToolResult,
+    callTool: (name, args = {}) => session.callTool(name, args),
     alive: () => {
-      if (closed || pid === null) return false;
+      if (pid === null) return false;
       try {
         process.kill(pid, 0); // signal 0: only asks whether the process exists
         return true;
@@ -45,6 +40,6 @@ export async function connectStdioWithNodeFlags(nodeFlags: readonly string[], en
       }
     },
     stderr: () => stderr,
-    close: () => client.close(),
+    close: () => session.close(),
   };
 }

@@ -45,7 +45,7 @@ export async function trinoQueryInfo(queryId: string): Promise<{ session: Record
 /** Trino's QueryState values after which a query does not change any more. */
 const FINAL_STATES: ReadonlySet<string> = new Set(['FINISHED', 'FAILED']);
 
-function isFinalState(state: string): boolean {
+export function isFinalState(state: string): boolean {
   return FINAL_STATES.has(state);
 }
 
@@ -77,6 +77,11 @@ async function runtimeQueries(where: string): Promise<RuntimeQuery[]> {
 
 /** Every query findQuery found, so that killLeftoverQueries can end what a failed test left running. */
 const foundQueries = new Set<string>();
+
+/** Marks a query a test found by other means for killLeftoverQueries. */
+export function rememberQuery(queryId: string): void {
+  foundQueries.add(queryId);
+}
 
 /**
  * The first query whose text contains `marker`, polled until it appears; rejects after
