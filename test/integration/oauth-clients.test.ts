@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Client as ClientV2, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, TEST_SERVICE_CLIENT_ID, TEST_SERVICE_SECRET, type TestIdp } from '../harness/oidc-provider.ts';
+import { freePort } from '../harness/trino-server.ts';
 import { startHttpServer, type HttpServerHandle } from '../support/http-server.ts';
 import { connectHttp, connectStdioCommand, type McpSession, type ToolResult } from '../support/mcp-clients.ts';
 import { runProcess } from '../support/processes.ts';
@@ -180,18 +181,25 @@ describe('mcp-remote as a stdio proxy', () => {
     // The "browser": records the URL mcp-remote opens; the test then logs in over HTTP.
     writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${urls}'\n`);
     chmodSync(browser, 0o755);
-    const callbackPort = 30_000 + Math.floor(Math.random() * 20_000);
-    const p = viaMcpRemote([server.url, String(callbackPort), '--host', '127.0.0.1'], { BROWSER: browser, DISPLAY: '' });
-    p.connected.catch(() => undefined); // awaited below, once the login is done
-    const authUrl = await poll(
-      () => {
-        const fromFile = existsSync(urls) ? readFileSync(urls, 'utf8').split('\n').find((l) => l.startsWith(idp.issuer)) : undefined;
-        return fromFile ?? /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(p.stderr())?.[1];
-      },
-      (url) => url !== undefined,
-      { timeoutMs: 20_000 },
-    );
-    expect(authUrl, p.stderr()).toBeDefined();
+    // mcp-remote binds the callback port itself: a port free a moment ago can be taken by
+    // then (the ephemeral range is shared), so a start that reports it in use is retried.
+    const start = async () => {
+      const p = viaMcpRemote([server.url, String(await freePort()), '--host', '127.0.0.1'], { BROWSER: browser, DISPLAY: '' });
+      p.connected.catch(() => undefined); // awaited below, once the login is done
+      const authUrl = await poll(
+        () => {
+          if (p.stderr().includes('is already in use')) return 'in use';
+          const fromFile = existsSync(urls) ? readFileSync(urls, 'utf8').split('\n').find((l) => l.startsWith(idp.issuer)) : undefined;
+          return fromFile ?? /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(p.stderr())?.[1];
+        },
+        (url) => url !== undefined,
+        { timeoutMs: 20_000 },
+      );
+      return { p, authUrl };
+    };
+    let { p, authUrl } = await start();
+    for (let retry = 0; authUrl === 'in use' && retry < 3; retry++) ({ p, authUrl } = await start());
+    expect(authUrl, p.stderr()).toMatch(/^http/);
     expect(new URL(authUrl!).searchParams.get('resource')).toBe(server.url);
     const callback = await idp.loginAndConsent(authUrl!, 'bob');
     expect(callback.searchParams.get('code')).toBeTruthy();
