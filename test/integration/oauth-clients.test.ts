@@ -5,7 +5,7 @@
  * proxy (bearer header, SSE-only, its own client-credentials discovery, and its own browser
  * login); the MCP Inspector CLI.
  */
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,8 +117,15 @@ describe('the SDK OAuth client provider, end to end', () => {
  * client to it. `stderr()` is readable while `connected` is still pending (a browser login
  * waits there).
  */
+/** Folders the proxies and the fake browser wrote to; removed after the file. */
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
 function viaMcpRemote(args: string[], env: Record<string, string> = {}): { connected: Promise<McpSession>; stderr: () => string } {
   const configDir = mkdtempSync(join(tmpdir(), 'mcp-remote-'));
+  scratch.push(configDir);
   let stderr = '';
   const connected = connectStdioCommand('v1 client (@modelcontextprotocol/sdk)', {
     command: process.execPath,
@@ -176,6 +183,7 @@ describe('mcp-remote as a stdio proxy', () => {
 
   it('with its own OAuth discovery and browser login (authorization code + PKCE)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'browser-'));
+    scratch.push(dir);
     const urls = join(dir, 'opened-urls');
     const browser = join(dir, 'browser.sh');
     // The "browser": records the URL mcp-remote opens; the test then logs in over HTTP.
