@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { StderrLogger } from '../adapters/log/stderr-logger.ts';
+import { PinoLogger } from '../adapters/log/pino-logger.ts';
 import { serveOverStdio } from '../adapters/stdio/serve.ts';
 import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loaded.config;
-  const log = new StderrLogger();
+  const log = new PinoLogger({ level: config.logLevel });
   log.info('starting trino-mcp', { version: productVersion(), config });
   for (const w of startupWarnings(config)) log.warn(w.message, w.fields);
   if (config.transport === 'stdio') serveStdio(config, log);

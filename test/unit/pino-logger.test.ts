@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { StderrLogger, urlForLog } from '../../src/adapters/log/stderr-logger.ts';
+import { PinoLogger, urlForLog } from '../../src/adapters/log/pino-logger.ts';
 
 function capture() {
   const writes: string[] = [];
-  const log = new StderrLogger((line) => writes.push(line));
+  const log = new PinoLogger({ write: (line) => writes.push(line) });
   const records = () => writes.map((w) => JSON.parse(w) as Record<string, unknown>);
   return { log, writes, records };
 }
@@ -11,11 +11,11 @@ function capture() {
 /** `{ k: { k: … { leaf } } }` nested `depth` levels deep. */
 function nest(depth: number, leaf: Record<string, unknown>): Record<string, unknown> {
   let v: Record<string, unknown> = leaf;
-  for (let i = 0; i < depth; i++) v = { level: v };
+  for (let i = 0; i < depth; i++) v = { nested: v };
   return v;
 }
 
-describe('StderrLogger', () => {
+describe('PinoLogger', () => {
   it('writes exactly one JSON line per call, with time, level and message', () => {
     const { log, writes, records } = capture();
     log.info('hello', { a: 1 });
@@ -63,7 +63,7 @@ describe('StderrLogger', () => {
     expect(writes[0]).not.toContain('S3CRET-DEEP');
   });
 
-  // Regression: src/adapters/log/stderr-logger.ts, scrub.
+  // Regression: src/adapters/log/pino-logger.ts, bound (past the depth the redact paths reach).
   it.each([6, 8, 12])('redacts a password %i levels deep', (depth) => {
     const { log, writes } = capture();
     log.info('x', nest(depth, { password: 'S3CRET-DEEP' }));
