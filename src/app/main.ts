@@ -6,6 +6,7 @@ import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Logger } from '../ports/logger.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { loadConfig, type Config } from './config.ts';
+import { runCli } from './cli.ts';
 import { buildContainer, productVersion } from './container.ts';
 import { setupAuth, startHttp, StartupError } from './http-entry.ts';
 import { startupWarnings } from './startup-warnings.ts';
@@ -60,8 +61,9 @@ async function serveHttp(config: Config, log: Logger): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-async function main(): Promise<void> {
-  const loaded = loadConfig(process.env);
+/** Serves over the transport the configuration names; `env` is the environment with the command-line flags applied. */
+export async function serve(env: Record<string, string | undefined>): Promise<void> {
+  const loaded = loadConfig(env);
   if (!loaded.ok) {
     for (const line of loaded.errors) process.stderr.write(`trino-mcp: invalid configuration: ${line}\n`);
     process.exit(2);
@@ -74,7 +76,9 @@ async function main(): Promise<void> {
   else await serveHttp(config, log);
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof StartupError) fail(err.message, 2);
-  fail(`cannot start: ${(err as Error).message}`, 1);
-});
+runCli(process.argv, (env) =>
+  serve(env).catch((err: unknown) => {
+    if (err instanceof StartupError) fail(err.message, 2);
+    fail(`cannot start: ${(err as Error).message}`, 1);
+  }),
+);
