@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PinoLogger, urlForLog } from '../../src/adapters/log/pino-logger.ts';
+import { envSchema } from '../../src/app/env-schema.ts';
+import { errors, ok } from './support/config.ts';
 
 function capture() {
   const writes: string[] = [];
@@ -105,5 +107,37 @@ describe('URLs in logs', () => {
     expect(urlForLog('http://127.0.0.1:80/mcp')).toBe('http://127.0.0.1:80/mcp');
     expect(urlForLog('not a url?x=1')).toBe('not a url?x=1');
     expect(urlForLog('http://[::1]:8080/mcp?x=1')).toBe('http://[::1]:8080/mcp');
+  });
+});
+
+describe('every secret of the configuration schema', () => {
+  // Derived from the schema: a password, secret or token variable added later is covered too.
+  const secretVariables = Object.keys(envSchema.shape).filter((v) => /PASSWORD|SECRET|TOKEN/.test(v));
+  const valueOf = (variable: string) => `S3CRET-${variable}-0123456789abcdef0123456789abcdef`;
+
+  it('includes the ones the server has today', () => {
+    expect(secretVariables).toEqual(expect.arrayContaining(['TRINO_PASSWORD', 'JWT_SECRET']));
+  });
+
+  it.each(secretVariables)('%s never reaches the start-up line of the configuration', (variable) => {
+    const env = { OAUTH_ENABLED: 'true', OAUTH_PROVIDER: 'hmac', JWT_SECRET: valueOf('JWT_SECRET'), [variable]: valueOf(variable) };
+    const { log, writes } = capture();
+    log.info('starting trino-mcp', { config: ok(env), env });
+    expect(writes.join('')).not.toContain(valueOf(variable));
+  });
+
+  it.each(secretVariables)('%s never reaches an error line about the configuration', (variable) => {
+    const lines = errors({ [variable]: valueOf(variable), TRINO_PORT: 'not-a-port', MCP_MAX_BATCH_SIZE: '0' });
+    expect(lines.join('\n')).not.toContain(valueOf(variable));
+  });
+
+  it('an error carrying request headers and credentials is logged without them', () => {
+    const { log, writes } = capture();
+    const err = Object.assign(new Error('Request failed with status code 401'), {
+      config: { headers: { Authorization: 'Basic UzNDUkVULUJBU0lD' }, auth: { username: 'svc', password: 'S3CRET-AXIOS' } },
+    });
+    log.error('trino request failed', { error: err, request: { headers: { authorization: 'Bearer S3CRET-BEARER', cookie: 'sid=S3CRET-COOKIE' } } });
+    expect(writes[0]).not.toMatch(/S3CRET|UzNDUkVULUJBU0lD/);
+    expect(writes[0]).toContain('Request failed with status code 401');
   });
 });
