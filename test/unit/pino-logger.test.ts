@@ -141,3 +141,36 @@ describe('every secret of the configuration schema', () => {
     expect(writes[0]).toContain('Request failed with status code 401');
   });
 });
+
+describe('on a terminal', () => {
+  it('writes human-readable lines (pino-pretty), still redacted', () => {
+    const writes: string[] = [];
+    const log = new PinoLogger({ write: (l) => writes.push(l), pretty: true });
+    log.warn('identity provider unavailable', { password: 'S3CRET-PRETTY', attempt: 2 });
+    const text = writes.join('');
+    expect(text).toContain('WARN');
+    expect(text).toContain('identity provider unavailable');
+    expect(text).toContain('attempt: 2');
+    expect(text).not.toContain('S3CRET-PRETTY');
+    expect(() => JSON.parse(text)).toThrow();
+  });
+
+  it('honours the level: below it nothing is written', () => {
+    const writes: string[] = [];
+    const log = new PinoLogger({ write: (l) => writes.push(l), level: 'warn' });
+    log.info('hidden');
+    log.warn('shown');
+    expect(writes.map((w) => (JSON.parse(w) as { msg: string }).msg)).toEqual(['shown']);
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('is read from the environment, info by default', () => {
+    expect(ok({}).logLevel).toBe('info');
+    expect(ok({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
+  });
+
+  it('refuses a level pino does not have, naming the variable', () => {
+    expect(errors({ LOG_LEVEL: 'loud' })).toEqual([expect.stringMatching(/^LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent/)]);
+  });
+});

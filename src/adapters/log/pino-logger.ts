@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Level, type Logger as Pino } from 'pino';
+import { Writable } from 'node:stream';
 import PinoPretty from 'pino-pretty';
 import type { Logger } from '../../ports/logger.ts';
 
@@ -103,18 +104,18 @@ export interface PinoLoggerOptions {
    * function receives each JSON line (tests).
    */
   readonly write?: ((line: string) => void) | undefined;
-  /** Human-readable lines (pino-pretty); by default when stderr is a terminal. */
+  /** Human-readable lines (pino-pretty); by default when stderr is a terminal (and no `write` is given). */
   readonly pretty?: boolean | undefined;
 }
 
-function destination(options: PinoLoggerOptions): DestinationStream {
-  if (options.write) {
-    const write = options.write;
-    return { write: (line: string) => write(line) };
+function destination(options: PinoLoggerOptions, pretty: boolean): DestinationStream {
+  const write = options.write;
+  // Synchronous to stderr: a line logged just before process.exit must not be lost.
+  if (pretty) {
+    const to = write ? new Writable({ write: (chunk: Buffer, _enc, done) => (write(chunk.toString('utf8')), done()) }) : 2;
+    return PinoPretty({ destination: to, sync: true, colorize: !write, translateTime: 'SYS:HH:MM:ss.l' });
   }
-  const pretty = options.pretty ?? process.stderr.isTTY === true;
-  // Synchronous: a line logged just before process.exit must not be lost.
-  if (pretty) return PinoPretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l' });
+  if (write) return { write: (line: string) => write(line) };
   return pino.destination({ dest: 2, sync: true });
 }
 
@@ -126,7 +127,7 @@ export class PinoLogger implements Logger {
   private readonly pino: Pino;
 
   constructor(options: PinoLoggerOptions = {}) {
-    const pretty = !options.write && (options.pretty ?? process.stderr.isTTY === true);
+    const pretty = options.pretty ?? (!options.write && process.stderr.isTTY === true);
     this.pino = pino(
       {
         level: options.level ?? 'info',
@@ -139,7 +140,7 @@ export class PinoLogger implements Logger {
           log: (fields: Record<string, unknown>) => bound(fields, 0) as Record<string, unknown>,
         },
       },
-      destination(options),
+      destination(options, pretty),
     );
   }
 
