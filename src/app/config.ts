@@ -1,3 +1,4 @@
+import type { LogLevel } from '../adapters/log/pino-logger.ts';
 import { validatePatterns, type AllowlistSpec } from '../domain/allowlist.ts';
 import { isLoopbackHost } from '../domain/loopback.ts';
 import type { NameDefaults } from '../domain/model.ts';
@@ -32,6 +33,8 @@ export interface Config {
   readonly oauth?: OAuthConfig | undefined;
   /** TRINO_IMPERSONATE: run queries as this claim of the caller's token instead of TRINO_USER. */
   readonly impersonation?: ImpersonationClaim | undefined;
+  /** LOG_LEVEL: the least severe level written. */
+  readonly logLevel: LogLevel;
 }
 
 export interface LimitsConfig {
@@ -263,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       },
       oauth,
       impersonation,
+      logLevel: e.LOG_LEVEL,
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOG_LEVELS } from '../adapters/log/pino-logger.ts';
 import { sessionUserProblem } from '../adapters/trino/identity-headers.ts';
 
 /**
@@ -114,6 +115,7 @@ export const envSchema = z.object({
   MCP_KEEPALIVE_TIMEOUT: positiveInt('MCP_KEEPALIVE_TIMEOUT', 3600).default(5),
   MCP_MAX_SSE_STREAMS: positiveInt('MCP_MAX_SSE_STREAMS', 100_000).default(100),
   MCP_MAX_SSE_STREAMS_PER_USER: positiveInt('MCP_MAX_SSE_STREAMS_PER_USER', 10_000).default(5),
+  LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS).default('info'),
   TRINO_OAUTH_ENABLED: bool('TRINO_OAUTH_ENABLED').optional(),
   OAUTH_ENABLED: bool('OAUTH_ENABLED').optional(),
   OAUTH_PROVIDER: oneOf('OAUTH_PROVIDER', ['hmac', 'oidc', 'okta', 'google', 'azure', 'auth0', 'keycloak', 'entra'] as const).optional(),

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { StderrLogger } from '../adapters/log/stderr-logger.ts';
+import { PinoLogger } from '../adapters/log/pino-logger.ts';
 import { serveOverStdio } from '../adapters/stdio/serve.ts';
 import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Logger } from '../ports/logger.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { loadConfig, type Config } from './config.ts';
+import { runCli } from './cli.ts';
 import { buildContainer, productVersion } from './container.ts';
 import { setupAuth, startHttp, StartupError } from './http-entry.ts';
 import { startupWarnings } from './startup-warnings.ts';
@@ -60,21 +61,24 @@ async function serveHttp(config: Config, log: Logger): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-async function main(): Promise<void> {
-  const loaded = loadConfig(process.env);
+/** Serves over the transport the configuration names; `env` is the environment with the command-line flags applied. */
+export async function serve(env: Record<string, string | undefined>): Promise<void> {
+  const loaded = loadConfig(env);
   if (!loaded.ok) {
     for (const line of loaded.errors) process.stderr.write(`trino-mcp: invalid configuration: ${line}\n`);
     process.exit(2);
   }
   const config = loaded.config;
-  const log = new StderrLogger();
+  const log = new PinoLogger({ level: config.logLevel });
   log.info('starting trino-mcp', { version: productVersion(), config });
   for (const w of startupWarnings(config)) log.warn(w.message, w.fields);
   if (config.transport === 'stdio') serveStdio(config, log);
   else await serveHttp(config, log);
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof StartupError) fail(err.message, 2);
-  fail(`cannot start: ${(err as Error).message}`, 1);
-});
+runCli(process.argv, (env) =>
+  serve(env).catch((err: unknown) => {
+    if (err instanceof StartupError) fail(err.message, 2);
+    fail(`cannot start: ${(err as Error).message}`, 1);
+  }),
+);

@@ -249,7 +249,7 @@ describe('loadConfig OAUTH_WRITE_SCOPE', () => {
   });
 });
 
-describe('the start-up log of the configuration (StderrLogger is the one place that redacts)', () => {
+describe('the start-up log of the configuration (PinoLogger is the one place that redacts)', () => {
   it('hides the password, keeps every other setting in clear, allowPassthrough included', () => {
     const config = ok({ TRINO_PASSWORD: 's3cr3t-pw', TRINO_USER: 'svc', TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: 'true' });
     const line = startupLogLine(config);

@@ -288,7 +288,7 @@ describe('TrinoMcpServer over MCP', () => {
 
   it('logs one "tool call" entry per call, with tool, user and outcome', async () => {
     h.engine.define('SELECT 1', { columns: columnsOf(['x']), rows: [['1']] });
-    await h.call('execute_query', { sql: 'SELECT 1' });
+    const answered = await h.call('execute_query', { sql: 'SELECT 1' });
     await h.call('execute_query', { sql: 'DELETE FROM t' });
     await h.call('get_table_schema', { table: 'a.b.c.d' });
     await h.call('execute_query', { sql: 'SELEC 1' });
@@ -301,6 +301,10 @@ describe('TrinoMcpServer over MCP', () => {
       expect.objectContaining({ tool: 'execute_query', user: principal.subject, outcome: 'QUERY_INVALID', errorName: 'SYNTAX_ERROR', queryId: 'fake_2' }),
     ]);
     for (const e of entries) expect(typeof e.fields['durationMs']).toBe('number');
+    // The bytes are those of the result as the client received it.
+    const sent = { content: answered.content, structuredContent: answered.structuredContent };
+    expect(entries[0]!.fields['bytes']).toBe(Buffer.byteLength(JSON.stringify(sent)));
+    for (const e of entries.slice(1)) expect(e.fields['bytes']).toBeGreaterThan(0);
   });
 });
 

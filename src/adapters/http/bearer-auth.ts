@@ -99,7 +99,12 @@ function verificationFailure(err: unknown): AuthFailure {
  * Principal is in `ctx.state.principal`.
  */
 export function bearerAuth(settings: BearerAuthSettings) {
-  const fail = (ctx: Context, failure: AuthFailure) => answer(ctx, failure, settings.requiredScopes, settings.resourceMetadataUrl(ctx));
+  // The one audit line per refused request: why, never the credential.
+  const fail = (ctx: Context, failure: AuthFailure) => {
+    const description = 'description' in failure ? { description: failure.description } : {};
+    settings.log.info('authentication refused', { audit: 'auth_refused', reason: failure.kind, ...description, path: ctx.path });
+    return answer(ctx, failure, settings.requiredScopes, settings.resourceMetadataUrl(ctx));
+  };
   return async (ctx: Context, next: Next): Promise<void> => {
     if (ctx.URL.searchParams.has('access_token')) return fail(ctx, { kind: 'token_in_url' });
     const header = ctx.get('Authorization');
@@ -114,8 +119,6 @@ export function bearerAuth(settings: BearerAuthSettings) {
       if (failure.kind === 'provider_unavailable') {
         const cause = (err as Error).cause as Error | undefined;
         settings.log.warn('identity provider unavailable', { error: (err as Error).message, cause: String(cause?.message ?? '') });
-      } else {
-        settings.log.info('token rejected', { reason: failure.kind === 'invalid_token' ? failure.description : failure.kind, path: ctx.path });
       }
       return fail(ctx, failure);
     }

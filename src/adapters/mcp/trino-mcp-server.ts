@@ -1,10 +1,10 @@
 import { McpServer, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
 import { inject, injectable } from 'inversify';
 import { Access } from '../../domain/access.ts';
-import { isDomainError } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/model.ts';
 import { Logger } from '../../ports/logger.ts';
 import { Inflight } from '../lifecycle/inflight.ts';
+import { recordToolCall, toolCallRecord } from './call-record.ts';
 import { toolError } from './errors.ts';
 import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
 
@@ -93,28 +93,26 @@ export class TrinoMcpServer {
     return server;
   }
 
-  /** Runs one tool call, tracked in flight until it settles; logs the outcome and maps every failure. */
+  /** Runs one tool call, tracked in flight until it settles; records the outcome and maps every failure. */
   private async call(spec: ToolSpec, args: unknown, ctx: ServerContext, caller: Caller, env: ToolEnv): Promise<CallToolResult> {
-    const started = performance.now();
+    const startedAt = performance.now();
     const principal = caller.principalOf ? caller.principalOf(ctx) : caller.principal;
-    if (!principal) return toolError(new Error(`no principal for a ${spec.name} call`), this.log, spec.name);
+    if (!principal) {
+      const error = new Error(`no principal for a ${spec.name} call`);
+      const result = toolError(error, this.log, spec.name);
+      recordToolCall(this.log, toolCallRecord({ tool: spec.name, startedAt, result, error }));
+      return result;
+    }
     const work = this.inflight.track();
     const signal = AbortSignal.any([ctx.mcpReq.signal, work.controller.signal, ...(caller.signal ? [caller.signal] : [])]);
-    const audit = { tool: spec.name, user: principal.subject, via: principal.via };
+    const who = { tool: spec.name, user: principal.subject, via: principal.via, startedAt };
     try {
       const { result, queryId, rows } = await spec.run(this.useCases, args as never, principal, signal, env);
-      this.log.info('tool call', { ...audit, queryId, rows, durationMs: Math.round(performance.now() - started), outcome: 'ok' });
+      recordToolCall(this.log, toolCallRecord({ ...who, result, queryId, rows }));
       return result;
-    } catch (err) {
-      const result = toolError(err, this.log, spec.name);
-      const structured = result.structuredContent as { code: string; queryId?: string };
-      this.log.info('tool call', {
-        ...audit,
-        queryId: structured.queryId,
-        durationMs: Math.round(performance.now() - started),
-        outcome: structured.code,
-        ...(isDomainError(err) && err.details.errorName ? { errorName: err.details.errorName } : {}),
-      });
+    } catch (error) {
+      const result = toolError(error, this.log, spec.name);
+      recordToolCall(this.log, toolCallRecord({ ...who, result, error }));
       return result;
     } finally {
       work.done();

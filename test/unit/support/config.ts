@@ -1,4 +1,4 @@
-import { StderrLogger } from '../../../src/adapters/log/stderr-logger.ts';
+import { PinoLogger } from '../../../src/adapters/log/pino-logger.ts';
 import { loadConfig, type Config } from '../../../src/app/config.ts';
 
 /** The configuration of `env`, which must be valid. */
@@ -22,6 +22,6 @@ type LogLine = { msg: string; config: any };
 /** The line the server logs at start for this configuration (main.ts logs the config as is; the logger redacts). */
 export function startupLogLine(config: Config): LogLine {
   const lines: string[] = [];
-  new StderrLogger((l) => lines.push(l)).info('starting trino-mcp', { config });
+  new PinoLogger({ write: (l) => lines.push(l) }).info('starting trino-mcp', { config });
   return JSON.parse(lines[0]!) as LogLine;
 }

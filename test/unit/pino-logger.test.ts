@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { StderrLogger, urlForLog } from '../../src/adapters/log/stderr-logger.ts';
+import { PinoLogger, urlForLog } from '../../src/adapters/log/pino-logger.ts';
+import { envSchema } from '../../src/app/env-schema.ts';
+import { errors, ok } from './support/config.ts';
 
 function capture() {
   const writes: string[] = [];
-  const log = new StderrLogger((line) => writes.push(line));
+  const log = new PinoLogger({ write: (line) => writes.push(line) });
   const records = () => writes.map((w) => JSON.parse(w) as Record<string, unknown>);
   return { log, writes, records };
 }
@@ -11,11 +13,11 @@ function capture() {
 /** `{ k: { k: … { leaf } } }` nested `depth` levels deep. */
 function nest(depth: number, leaf: Record<string, unknown>): Record<string, unknown> {
   let v: Record<string, unknown> = leaf;
-  for (let i = 0; i < depth; i++) v = { level: v };
+  for (let i = 0; i < depth; i++) v = { nested: v };
   return v;
 }
 
-describe('StderrLogger', () => {
+describe('PinoLogger', () => {
   it('writes exactly one JSON line per call, with time, level and message', () => {
     const { log, writes, records } = capture();
     log.info('hello', { a: 1 });
@@ -63,7 +65,7 @@ describe('StderrLogger', () => {
     expect(writes[0]).not.toContain('S3CRET-DEEP');
   });
 
-  // Regression: src/adapters/log/stderr-logger.ts, scrub.
+  // Regression: src/adapters/log/pino-logger.ts, bound (past the depth the redact paths reach).
   it.each([6, 8, 12])('redacts a password %i levels deep', (depth) => {
     const { log, writes } = capture();
     log.info('x', nest(depth, { password: 'S3CRET-DEEP' }));
@@ -105,5 +107,70 @@ describe('URLs in logs', () => {
     expect(urlForLog('http://127.0.0.1:80/mcp')).toBe('http://127.0.0.1:80/mcp');
     expect(urlForLog('not a url?x=1')).toBe('not a url?x=1');
     expect(urlForLog('http://[::1]:8080/mcp?x=1')).toBe('http://[::1]:8080/mcp');
+  });
+});
+
+describe('every secret of the configuration schema', () => {
+  // Derived from the schema: a password, secret or token variable added later is covered too.
+  const secretVariables = Object.keys(envSchema.shape).filter((v) => /PASSWORD|SECRET|TOKEN/.test(v));
+  const valueOf = (variable: string) => `S3CRET-${variable}-0123456789abcdef0123456789abcdef`;
+
+  it('includes the ones the server has today', () => {
+    expect(secretVariables).toEqual(expect.arrayContaining(['TRINO_PASSWORD', 'JWT_SECRET']));
+  });
+
+  it.each(secretVariables)('%s never reaches the start-up line of the configuration', (variable) => {
+    const env = { OAUTH_ENABLED: 'true', OAUTH_PROVIDER: 'hmac', JWT_SECRET: valueOf('JWT_SECRET'), [variable]: valueOf(variable) };
+    const { log, writes } = capture();
+    log.info('starting trino-mcp', { config: ok(env), env });
+    expect(writes.join('')).not.toContain(valueOf(variable));
+  });
+
+  it.each(secretVariables)('%s never reaches an error line about the configuration', (variable) => {
+    const lines = errors({ [variable]: valueOf(variable), TRINO_PORT: 'not-a-port', MCP_MAX_BATCH_SIZE: '0' });
+    expect(lines.join('\n')).not.toContain(valueOf(variable));
+  });
+
+  it('an error carrying request headers and credentials is logged without them', () => {
+    const { log, writes } = capture();
+    const err = Object.assign(new Error('Request failed with status code 401'), {
+      config: { headers: { Authorization: 'Basic UzNDUkVULUJBU0lD' }, auth: { username: 'svc', password: 'S3CRET-AXIOS' } },
+    });
+    log.error('trino request failed', { error: err, request: { headers: { authorization: 'Bearer S3CRET-BEARER', cookie: 'sid=S3CRET-COOKIE' } } });
+    expect(writes[0]).not.toMatch(/S3CRET|UzNDUkVULUJBU0lD/);
+    expect(writes[0]).toContain('Request failed with status code 401');
+  });
+});
+
+describe('on a terminal', () => {
+  it('writes human-readable lines (pino-pretty), still redacted', () => {
+    const writes: string[] = [];
+    const log = new PinoLogger({ write: (l) => writes.push(l), pretty: true });
+    log.warn('identity provider unavailable', { password: 'S3CRET-PRETTY', attempt: 2 });
+    const text = writes.join('');
+    expect(text).toContain('WARN');
+    expect(text).toContain('identity provider unavailable');
+    expect(text).toContain('attempt: 2');
+    expect(text).not.toContain('S3CRET-PRETTY');
+    expect(() => JSON.parse(text)).toThrow();
+  });
+
+  it('honours the level: below it nothing is written', () => {
+    const writes: string[] = [];
+    const log = new PinoLogger({ write: (l) => writes.push(l), level: 'warn' });
+    log.info('hidden');
+    log.warn('shown');
+    expect(writes.map((w) => (JSON.parse(w) as { msg: string }).msg)).toEqual(['shown']);
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('is read from the environment, info by default', () => {
+    expect(ok({}).logLevel).toBe('info');
+    expect(ok({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
+  });
+
+  it('refuses a level pino does not have, naming the variable', () => {
+    expect(errors({ LOG_LEVEL: 'loud' })).toEqual([expect.stringMatching(/^LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent/)]);
   });
 });

@@ -1,0 +1,60 @@
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { isDomainError, type ErrorCode } from '../../domain/errors.ts';
+import type { Logger } from '../../ports/logger.ts';
+
+/**
+ * What one tool call came to: the audit line's fields, built once where the handler's result
+ * or error is known (TrinoMcpServer.call), and the record every observer of tool calls reads.
+ */
+export interface ToolCallRecord {
+  readonly tool: string;
+  /** The principal's subject; absent when the call had none (it was refused). */
+  readonly user?: string | undefined;
+  readonly via?: string | undefined;
+  /** Trino's query id, when the call reached Trino. */
+  readonly queryId?: string | undefined;
+  readonly durationMs: number;
+  /** Rows returned, for tools that return rows. */
+  readonly rows?: number | undefined;
+  /** UTF-8 bytes of the tool result as sent (text and structured content). */
+  readonly bytes: number;
+  /** `ok`, or the error code the client received. */
+  readonly outcome: 'ok' | ErrorCode;
+  /** Trino's error name, when Trino refused the query. */
+  readonly errorName?: string | undefined;
+}
+
+export interface CallFacts {
+  readonly tool: string;
+  readonly user?: string | undefined;
+  readonly via?: string | undefined;
+  readonly startedAt: number;
+  readonly result: CallToolResult;
+  readonly queryId?: string | undefined;
+  readonly rows?: number | undefined;
+  /** The failure, when the call failed (the result is then its tool error). */
+  readonly error?: unknown;
+}
+
+/** The record of a settled call; `now` is performance.now() unless a test injects it. */
+export function toolCallRecord(facts: CallFacts, now: number = performance.now()): ToolCallRecord {
+  const structured = facts.result.structuredContent as { code?: ErrorCode; queryId?: string } | undefined;
+  const failed = facts.result.isError === true;
+  const err = facts.error;
+  return {
+    tool: facts.tool,
+    user: facts.user,
+    via: facts.via,
+    queryId: facts.queryId ?? structured?.queryId,
+    durationMs: Math.round(now - facts.startedAt),
+    rows: failed ? undefined : facts.rows,
+    bytes: Buffer.byteLength(JSON.stringify(facts.result), 'utf8'),
+    outcome: failed ? (structured?.code ?? 'INTERNAL') : 'ok',
+    ...(isDomainError(err) && err.details.errorName ? { errorName: String(err.details.errorName) } : {}),
+  };
+}
+
+/** The one audit line per tool call. Observers of tool calls (metrics, traces) hook in here too. */
+export function recordToolCall(log: Logger, record: ToolCallRecord): void {
+  log.info('tool call', { audit: 'tool_call', ...record });
+}
