@@ -6,6 +6,25 @@ export interface QueryRequest {
   readonly principal: Principal;
   readonly catalog?: string | undefined;
   readonly schema?: string | undefined;
+  /**
+   * Ending the iteration early (`break`, `return()`) leaves the query running on the engine
+   * instead of cancelling it: the caller took it over, to `resume` it from a `rows` event's
+   * `page` or to `cancel` it. A failure or an aborted signal still cancels it.
+   */
+  readonly keepOpen?: boolean | undefined;
+}
+
+/**
+ * Where a query's result continues: the engine page `page` (a `rows` event's), after its first
+ * `skip` rows. The engine holds a page until the next one is requested, so a position may be
+ * read more than once until the stream moves past its page.
+ */
+export interface ResumeRequest {
+  readonly principal: Principal;
+  readonly queryId: string;
+  readonly page: string;
+  readonly skip: number;
+  readonly keepOpen?: boolean | undefined;
 }
 
 /**
@@ -17,7 +36,8 @@ export interface QueryRequest {
 export type QueryEvent =
   | { readonly kind: 'started'; readonly queryId: string }
   | { readonly kind: 'columns'; readonly columns: readonly Column[] }
-  | { readonly kind: 'rows'; readonly rows: readonly Row[] }
+  /** `page`: the address of the engine response these rows came in (all of its rows), when it can be fetched again. */
+  | { readonly kind: 'rows'; readonly rows: readonly Row[]; readonly page?: string | undefined }
   | { readonly kind: 'oversized'; readonly limitBytes: number };
 
 /**
@@ -36,5 +56,14 @@ export type QueryEvent =
  */
 export interface QueryEngine {
   run(request: QueryRequest, signal: AbortSignal): AsyncIterable<QueryEvent>;
+  /**
+   * Continues a query kept open (`keepOpen`) at a position: the same events as `run`
+   * (`started`, `columns`, then `rows`, the first batch being the page's rows after `skip`),
+   * requesting no page before the iteration asks for it. A page the engine no longer holds
+   * (read past, finished, cancelled or abandoned) is `DomainError('CURSOR_EXPIRED')`.
+   */
+  resume(request: ResumeRequest, signal: AbortSignal): AsyncIterable<QueryEvent>;
+  /** Cancels a query kept open; never throws (a query already ended is left as it is). */
+  cancel(principal: Principal, queryId: string): Promise<void>;
 }
 export const QueryEngine = Symbol.for('QueryEngine');

@@ -15,6 +15,7 @@ import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { mcpServerOver, useCasesOver, unitSettings } from './support/mcp-server.ts';
+import { noPages } from '../fakes/no-pages.ts';
 
 const TOOLS = ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
 const principal: Principal = { subject: 'alice@example.com', scopes: [], via: 'test' };
@@ -31,6 +32,7 @@ const WRITE_SCOPE = 'trino:write';
 
 /** An engine whose every query fails with a non-domain error, as a bug would. */
 const explodingEngine: QueryEngine = {
+  ...noPages,
   run() {
     throw new Error('boom at /secret/path');
   },
