@@ -15,15 +15,20 @@ export interface QueryRequest {
 }
 
 /**
- * Where a query's result continues: the engine page `page` (a `rows` event's), after its first
- * `skip` rows. The engine holds a page until the next one is requested, so a position may be
- * read more than once until the stream moves past its page.
+ * Where a row is on the engine: `page`, the address of the engine response it came in, and
+ * `skip`, its index among that response's rows. The engine holds a page until the next one
+ * is requested, so a position may be read more than once until the stream moves past its page.
  */
+export interface RowPosition {
+  readonly page: string;
+  readonly skip: number;
+}
+
+/** Where a query kept open continues: at the row `at`, which comes first. */
 export interface ResumeRequest {
   readonly principal: Principal;
   readonly queryId: string;
-  readonly page: string;
-  readonly skip: number;
+  readonly at: RowPosition;
   readonly keepOpen?: boolean | undefined;
 }
 
@@ -36,8 +41,8 @@ export interface ResumeRequest {
 export type QueryEvent =
   | { readonly kind: 'started'; readonly queryId: string }
   | { readonly kind: 'columns'; readonly columns: readonly Column[] }
-  /** `page`: the address of the engine response these rows came in (all of its rows), when it can be fetched again. */
-  | { readonly kind: 'rows'; readonly rows: readonly Row[]; readonly page?: string | undefined }
+  /** `at`: where the first of these rows is on the engine, when its page can be fetched again (the rest follow it on that page). */
+  | { readonly kind: 'rows'; readonly rows: readonly Row[]; readonly at?: RowPosition | undefined }
   | { readonly kind: 'oversized'; readonly limitBytes: number };
 
 /**
@@ -57,8 +62,8 @@ export type QueryEvent =
 export interface QueryEngine {
   run(request: QueryRequest, signal: AbortSignal): AsyncIterable<QueryEvent>;
   /**
-   * Continues a query kept open (`keepOpen`) at a position: the same events as `run`
-   * (`started`, `columns`, then `rows`, the first batch being the page's rows after `skip`),
+   * Continues a query kept open (`keepOpen`) at a row position of one of its `rows` events: the same events as `run`
+   * (`started`, `columns`, then `rows`, the first being the row at `at`),
    * requesting no page before the iteration asks for it. A page the engine no longer holds
    * (read past, finished, cancelled or abandoned) is `DomainError('CURSOR_EXPIRED')`.
    */

@@ -105,7 +105,7 @@ export class InMemoryQueryEngine implements QueryEngine {
    */
   resume(request: ResumeRequest, signal: AbortSignal): AsyncIterable<QueryEvent> {
     this.resumes.push(request);
-    const match = /^fake:\/\/([^/]+)\/(\d+)$/.exec(request.page);
+    const match = /^fake:\/\/([^/]+)\/(\d+)$/.exec(request.at.page);
     const held = match ? this.held.get(request.queryId) : undefined;
     if (!match || match[1] !== request.queryId || !held || Number(match[2]) !== held.batch) {
       return (async function* (): AsyncGenerator<QueryEvent> {
@@ -114,7 +114,7 @@ export class InMemoryQueryEngine implements QueryEngine {
       })();
     }
     this.held.delete(request.queryId);
-    return this.stream(request.queryId, held.outcome, signal, request.keepOpen === true, held.batch, request.skip);
+    return this.stream(request.queryId, held.outcome, signal, request.keepOpen === true, held.batch, request.at.skip);
   }
 
   cancel(_principal: Principal, queryId: string): Promise<void> {
@@ -165,9 +165,9 @@ export class InMemoryQueryEngine implements QueryEngine {
       const batchSize = Math.max(1, outcome.batchSize ?? DEFAULT_BATCH_SIZE);
       for (; batch * batchSize < outcome.rows.length; batch++) {
         await pause(signal, queryId);
-        const start = batch * batchSize + (batch === fromBatch ? skip : 0);
-        const rows: Row[] = outcome.rows.slice(start, (batch + 1) * batchSize).map((r) => [...r]);
-        if (rows.length > 0) yield { kind: 'rows', rows, page: `fake://${queryId}/${batch}` };
+        const offset = batch === fromBatch ? skip : 0;
+        const rows: Row[] = outcome.rows.slice(batch * batchSize + offset, (batch + 1) * batchSize).map((r) => [...r]);
+        if (rows.length > 0) yield { kind: 'rows', rows, at: { page: `fake://${queryId}/${batch}`, skip: offset } };
       }
       await pause(signal, queryId);
       ended = true;

@@ -180,15 +180,15 @@ export class TrinoQueryEngine implements QueryEngine {
 
   async *resume(request: ResumeRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
     if (signal.aborted) throw cancelledError(request.queryId);
-    if (!isStatementPage(request.page)) throw goneError(request.queryId);
+    if (!isStatementPage(request.at.page)) throw goneError(request.queryId);
     const trino = this.client(request);
     const pages = recordPageUris(trino);
     const state = { finished: false, columnsSent: false };
     let threw = false;
     try {
       yield { kind: 'started', queryId: request.queryId };
-      yield* this.pages(iteratorAt(trino, request.queryId, request.page), request.queryId, signal, pages.last, state, {
-        skip: request.skip,
+      yield* this.pages(iteratorAt(trino, request.queryId, request.at.page), request.queryId, signal, pages.last, state, {
+        skip: request.at.skip,
         resuming: true,
       });
       if (!state.columnsSent) yield { kind: 'columns', columns: [] };
@@ -264,8 +264,9 @@ export class TrinoQueryEngine implements QueryEngine {
         yield { kind: 'columns', columns: page.columns.map((c: { name: string; type: string }): Column => ({ name: c.name, type: c.type })) };
       }
       const data = page.data && skip > 0 ? page.data.slice(skip) : page.data;
+      const uri = lastUri();
+      if (data && data.length > 0) yield { kind: 'rows', rows: data, at: uri ? { page: uri, skip } : undefined };
       if (page.data && page.data.length > 0) skip = 0;
-      if (data && data.length > 0) yield { kind: 'rows', rows: data, page: lastUri() };
     }
   }
 }
