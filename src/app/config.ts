@@ -32,6 +32,19 @@ export interface Config {
   readonly oauth?: OAuthConfig | undefined;
   /** TRINO_IMPERSONATE: run queries as this claim of the caller's token instead of TRINO_USER. */
   readonly impersonation?: ImpersonationClaim | undefined;
+  readonly results: ResultsConfig;
+}
+
+/** Result pages, the rendering of results, and the confirmation of writes. */
+export interface ResultsConfig {
+  /** TRINO_CURSOR_TTL, in ms: how long the pages of one result can be read, from its first page. */
+  readonly cursorTtlMs: number;
+  /** MCP_CURSOR_SECRET: the key of cursors shared by replicas; unset, each process draws its own. */
+  readonly cursorSecret?: string | undefined;
+  /** TRINO_MARK_UNTRUSTED: result values go in a fenced block marked as data, not instructions. */
+  readonly markUntrusted: boolean;
+  /** TRINO_WRITE_CONFIRMATION: ask the user before execute_statement runs (elicit), or not (none). */
+  readonly writeConfirmation: 'elicit' | 'none';
 }
 
 export interface LimitsConfig {
@@ -263,6 +276,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       },
       oauth,
       impersonation,
+      results: {
+        cursorTtlMs: e.TRINO_CURSOR_TTL * 1000,
+        cursorSecret: e.MCP_CURSOR_SECRET,
+        markUntrusted: e.TRINO_MARK_UNTRUSTED,
+        writeConfirmation: e.TRINO_WRITE_CONFIRMATION,
+      },
     },
   };
 }
