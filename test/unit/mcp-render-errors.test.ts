@@ -40,7 +40,7 @@ describe('renderTable', () => {
 
   it('renders objects and arrays as JSON, and other values with String()', () => {
     const out = renderTable(table([[{ k: 'v\n' }, [1, 2]], [true, 1.5]]), limits(100)).split('\n');
-    expect(out[1]).toBe('"{""k"":""v\\\\n""}","[1,2]"');
+    expect(out[1]).toBe('"{""k"":""v\\n""}","[1,2]"');
     expect(out[2]).toBe('true,1.5');
   });
 
