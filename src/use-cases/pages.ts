@@ -44,6 +44,12 @@ interface OpenResult {
  */
 export class ResultPages {
   private readonly open = new Map<string, OpenResult>();
+  /**
+   * Results that ended here (read to the end, cancelled, evicted), until their cursors expire
+   * anyway: Trino still answers the page it holds after a cancel, so without this an evicted
+   * cursor would read on to the end of its page.
+   */
+  private readonly ended = new Map<string, number>();
 
   constructor(
     private readonly engine: QueryEngine,
@@ -77,13 +83,22 @@ export class ResultPages {
         queryId: cursor.queryId,
       });
     }
+    if (this.ended.has(cursor.queryId)) {
+      throw new DomainError(
+        'CURSOR_EXPIRED',
+        'This result has ended: it was read to the end, or cancelled to make room for newer results of yours.',
+        { queryId: cursor.queryId },
+      );
+    }
     return cursor;
   }
 
-  /** The query reached its end (or Trino dropped it): nothing left to cancel. */
+  /** The query reached its end (or Trino dropped it): nothing left to cancel, and its cursors are done. */
   forget(queryId: string): void {
-    this.open.get(queryId)?.stopTimer();
+    const open = this.open.get(queryId);
+    open?.stopTimer();
     this.open.delete(queryId);
+    this.ended.set(queryId, open?.expiresAt ?? this.clock.now() + this.settings.ttlMs);
   }
 
   /** Cancels a query kept open and forgets it. */
@@ -93,6 +108,8 @@ export class ResultPages {
   }
 
   private track(principal: Principal, queryId: string, expiresAt: number): void {
+    const now = this.clock.now();
+    for (const [id, until] of this.ended) if (until <= now) this.ended.delete(id);
     if (this.open.has(queryId)) return;
     const user = userKey(principal);
     const mine = [...this.open].filter(([, r]) => userKey(r.principal) === user);
