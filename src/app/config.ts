@@ -35,6 +35,19 @@ export interface Config {
   readonly impersonation?: ImpersonationClaim | undefined;
   /** LOG_LEVEL: the least severe level written. */
   readonly logLevel: LogLevel;
+  readonly results: ResultsConfig;
+}
+
+/** Result pages, the rendering of results, and the confirmation of writes. */
+export interface ResultsConfig {
+  /** TRINO_CURSOR_TTL, in ms: how long the pages of one result can be read, from its first page. */
+  readonly cursorTtlMs: number;
+  /** MCP_CURSOR_SECRET: the key of cursors shared by replicas; unset, each process draws its own. */
+  readonly cursorSecret?: string | undefined;
+  /** TRINO_MARK_UNTRUSTED: result values go in a fenced block marked as data, not instructions. */
+  readonly markUntrusted: boolean;
+  /** TRINO_WRITE_CONFIRMATION: ask the user before execute_statement runs (elicit), or not (none). */
+  readonly writeConfirmation: 'elicit' | 'none';
 }
 
 export interface LimitsConfig {
@@ -267,6 +280,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       oauth,
       impersonation,
       logLevel: e.LOG_LEVEL,
+      results: {
+        cursorTtlMs: e.TRINO_CURSOR_TTL * 1000,
+        cursorSecret: e.MCP_CURSOR_SECRET,
+        markUntrusted: e.TRINO_MARK_UNTRUSTED,
+        writeConfirmation: e.TRINO_WRITE_CONFIRMATION,
+      },
     },
   };
 }

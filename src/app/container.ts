@@ -9,7 +9,9 @@ import { TokenVerifier } from '../ports/token-verifier.ts';
 import type { QuerySettings } from '../use-cases/call.ts';
 import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../use-cases/catalog.ts';
 import { QuerySlots } from '../use-cases/query-slots.ts';
-import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../use-cases/statements.ts';
+import { ExecuteQuery, ExecuteStatement, ExplainQuery, FetchMore } from '../use-cases/statements.ts';
+import { ResultPages } from '../use-cases/pages.ts';
+import { JweCursorCodec } from '../adapters/cursor/jwe-cursor-codec.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { UseCases } from '../adapters/mcp/tools.ts';
@@ -77,6 +79,18 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
       });
     })
     .inSingletonScope();
+  // One for the process: it bounds the results this process keeps open across all callers.
+  bind(ResultPages)
+    .toDynamicValue((ctx) => {
+      const config = ctx.get<Config>(AppConfig);
+      const codec = new JweCursorCodec({ secret: config.results.cursorSecret, context: config.trino.server });
+      return new ResultPages(ctx.get<QueryEngine>(QueryEngine), codec, {
+        ttlMs: config.results.cursorTtlMs,
+        // Open results hold Trino's work like running queries do: the same per-user bound.
+        maxOpenPerUser: config.limits.maxConcurrentQueriesPerUser,
+      });
+    })
+    .inSingletonScope();
   bind<UseCases>(UseCases)
     .toDynamicValue((ctx) => {
       const config = ctx.get<Config>(AppConfig);
@@ -88,14 +102,16 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
         defaults: config.defaults,
       };
       const deps = [ctx.get<QueryEngine>(QueryEngine), settings, ctx.get<QueryPolicy>(Policy), ctx.get(QuerySlots)] as const;
+      const pages = ctx.get(ResultPages);
       return {
         listCatalogs: new ListCatalogs(...deps),
         listSchemas: new ListSchemas(...deps),
         listTables: new ListTables(...deps),
         describeTable: new DescribeTable(...deps),
-        executeQuery: new ExecuteQuery(...deps),
+        executeQuery: new ExecuteQuery(...deps, pages),
         executeStatement: new ExecuteStatement(...deps),
         explainQuery: new ExplainQuery(...deps),
+        fetchMore: new FetchMore(...deps, pages),
       };
     })
     .inSingletonScope();
@@ -110,6 +126,8 @@ export const mcpModule = new ContainerModule(({ bind }) => {
       maxResultBytes: config.limits.maxResultBytes,
       maxValueBytes: config.limits.maxValueBytes,
       timeoutMs: config.queryTimeoutMs,
+      markUntrusted: config.results.markUntrusted,
+      cursorTtlMs: config.results.cursorTtlMs,
       name: 'trino-mcp',
       version: productVersion(),
     };

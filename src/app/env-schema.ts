@@ -97,6 +97,13 @@ export const envSchema = z.object({
   TRINO_MAX_CONCURRENT_QUERIES_PER_USER: positiveInt('TRINO_MAX_CONCURRENT_QUERIES_PER_USER', 10_000).default(4),
   TRINO_MAX_QUEUED_QUERIES: wholeNumber('TRINO_MAX_QUEUED_QUERIES', 100_000).default(64),
   TRINO_QUEUE_TIMEOUT: wholeNumber('TRINO_QUEUE_TIMEOUT', 600).default(5),
+  TRINO_CURSOR_TTL: positiveInt('TRINO_CURSOR_TTL', 86_400).default(300),
+  MCP_CURSOR_SECRET: z
+    .string()
+    .refine((v) => Buffer.byteLength(v, 'utf8') >= 32, { message: 'MCP_CURSOR_SECRET must be at least 32 bytes long' })
+    .optional(),
+  TRINO_MARK_UNTRUSTED: bool('TRINO_MARK_UNTRUSTED').default(true),
+  TRINO_WRITE_CONFIRMATION: oneOf('TRINO_WRITE_CONFIRMATION', ['elicit', 'none'] as const).default('elicit'),
   MCP_TRANSPORT: oneOf('MCP_TRANSPORT', ['stdio', 'http'] as const).default('stdio'),
   MCP_HOST: nonEmpty('MCP_HOST').default('127.0.0.1'),
   MCP_PORT: positiveInt('MCP_PORT', 65535).default(8080),

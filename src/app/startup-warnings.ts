@@ -17,5 +17,12 @@ export function startupWarnings(config: Config): StartupWarning[] {
       fields: { server: config.trino.server, user: config.trino.user },
     });
   }
+  if (config.transport === 'http' && config.results.cursorSecret === undefined) {
+    // Nothing tells one replica that others exist: the operator is told once, at start.
+    warnings.push({
+      message:
+        'MCP_CURSOR_SECRET is not set: result cursors (fetch_more) work only on this process; behind a load balancer with several replicas, set the same MCP_CURSOR_SECRET on each',
+    });
+  }
   return warnings;
 }

@@ -19,6 +19,12 @@ export type ErrorCode =
   | 'ENGINE_UNAVAILABLE'
   /** Too many queries run already (TRINO_MAX_CONCURRENT_QUERIES, per user or in total); retry shortly. */
   | 'BUSY'
+  /** A result cursor that this server did not issue to this caller: forged, altered, another caller's, or not a cursor. */
+  | 'CURSOR_INVALID'
+  /** A result cursor past TRINO_CURSOR_TTL, or whose result Trino no longer holds (read past, finished or cancelled). */
+  | 'CURSOR_EXPIRED'
+  /** The user declined or cancelled the confirmation of a write, or the client cannot ask for one; nothing ran. */
+  | 'NOT_CONFIRMED'
   /** Anything else; details only in the server log. */
   | 'INTERNAL';
 
@@ -32,6 +38,9 @@ export const ERROR_CODES = [
   'CANCELLED',
   'ENGINE_UNAVAILABLE',
   'BUSY',
+  'CURSOR_INVALID',
+  'CURSOR_EXPIRED',
+  'NOT_CONFIRMED',
   'INTERNAL',
 ] as const satisfies readonly ErrorCode[];
 // Fails to compile when a code is added to ErrorCode but not to ERROR_CODES.

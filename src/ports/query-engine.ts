@@ -6,6 +6,30 @@ export interface QueryRequest {
   readonly principal: Principal;
   readonly catalog?: string | undefined;
   readonly schema?: string | undefined;
+  /**
+   * Ending the iteration early (`break`, `return()`) leaves the query running on the engine
+   * instead of cancelling it: the caller took it over, to `resume` it from a `rows` event's
+   * `page` or to `cancel` it. A failure or an aborted signal still cancels it.
+   */
+  readonly keepOpen?: boolean | undefined;
+}
+
+/**
+ * Where a row is on the engine: `page`, the address of the engine response it came in, and
+ * `skip`, its index among that response's rows. The engine holds a page until the next one
+ * is requested, so a position may be read more than once until the stream moves past its page.
+ */
+export interface RowPosition {
+  readonly page: string;
+  readonly skip: number;
+}
+
+/** Where a query kept open continues: at the row `at`, which comes first. */
+export interface ResumeRequest {
+  readonly principal: Principal;
+  readonly queryId: string;
+  readonly at: RowPosition;
+  readonly keepOpen?: boolean | undefined;
 }
 
 /**
@@ -17,7 +41,8 @@ export interface QueryRequest {
 export type QueryEvent =
   | { readonly kind: 'started'; readonly queryId: string }
   | { readonly kind: 'columns'; readonly columns: readonly Column[] }
-  | { readonly kind: 'rows'; readonly rows: readonly Row[] }
+  /** `at`: where the first of these rows is on the engine, when its page can be fetched again (the rest follow it on that page). */
+  | { readonly kind: 'rows'; readonly rows: readonly Row[]; readonly at?: RowPosition | undefined }
   | { readonly kind: 'oversized'; readonly limitBytes: number };
 
 /**
@@ -36,5 +61,14 @@ export type QueryEvent =
  */
 export interface QueryEngine {
   run(request: QueryRequest, signal: AbortSignal): AsyncIterable<QueryEvent>;
+  /**
+   * Continues a query kept open (`keepOpen`) at a row position of one of its `rows` events: the same events as `run`
+   * (`started`, `columns`, then `rows`, the first being the row at `at`),
+   * requesting no page before the iteration asks for it. A page the engine no longer holds
+   * (read past, finished, cancelled or abandoned) is `DomainError('CURSOR_EXPIRED')`.
+   */
+  resume(request: ResumeRequest, signal: AbortSignal): AsyncIterable<QueryEvent>;
+  /** Cancels a query kept open; never throws (a query already ended is left as it is). */
+  cancel(principal: Principal, queryId: string): Promise<void>;
 }
 export const QueryEngine = Symbol.for('QueryEngine');

@@ -1,6 +1,6 @@
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import { userKey, type Column, type NameDefaults, type Principal, type Row, type TabularResult, type Truncation } from '../domain/model.ts';
-import type { QueryEngine } from '../ports/query-engine.ts';
+import type { QueryEngine, QueryEvent, RowPosition } from '../ports/query-engine.ts';
 import type { QuerySlots, Release } from './query-slots.ts';
 import { ResultBudget, type ByteLimits } from './result-budget.ts';
 
@@ -101,22 +101,38 @@ export interface ReadLimits extends ByteLimits {
  * query too and becomes a TIMEOUT error.
  */
 export async function readCapped(engine: QueryEngine, sql: string, call: Call, limits: ReadLimits): Promise<TabularResult> {
+  const { catalog, schema } = limits.defaults;
+  return (await readEvents((signal) => engine.run({ sql, principal: call.principal, catalog, schema }, signal), call, limits)).result;
+}
+
+/** A read that stopped at a limit, and where its first unread row is on the engine when it can be resumed. */
+export interface ReadPage {
+  readonly result: TabularResult;
+  readonly next?: RowPosition | undefined;
+}
+
+/**
+ * readCapped's loop over any event stream (a run or a resumed query): in the call's slot,
+ * under its deadline. `next` is the position of the first row not kept, when the engine
+ * gave one (a stream kept open can be resumed there).
+ */
+export async function readEvents(open: (signal: AbortSignal) => AsyncIterable<QueryEvent>, call: Call, limits: Omit<ReadLimits, 'defaults'>): Promise<ReadPage> {
   let columns: readonly Column[] = [];
   const rows: Row[] = [];
   let queryId: string | undefined;
   let truncatedBy: Truncation | undefined;
+  let next: RowPosition | undefined;
   const budget = new ResultBudget(limits);
-  const { catalog, schema } = limits.defaults;
   await call.admit();
   try {
-    reading: for await (const event of engine.run({ sql, principal: call.principal, catalog, schema }, call.signal)) {
+    reading: for await (const event of open(call.signal)) {
       if (event.kind === 'started') queryId = event.queryId;
       else if (event.kind === 'columns') columns = budget.columns(event.columns) ?? tooWide(event.columns.length, limits.maxBytes);
       else if (event.kind === 'oversized') {
         truncatedBy = 'bytes';
         break;
       } else {
-        for (const row of event.rows) {
+        for (const [i, row] of event.rows.entries()) {
           if (rows.length >= limits.maxRows) truncatedBy = 'rows';
           else {
             const kept = budget.take(row);
@@ -126,7 +142,8 @@ export async function readCapped(engine: QueryEngine, sql: string, call: Call, l
             }
             truncatedBy = 'bytes';
           }
-          break reading; // ends the iteration: the engine cancels the query
+          if (event.at) next = { page: event.at.page, skip: event.at.skip + i };
+          break reading; // ends the iteration: the engine cancels the query (unless it was kept open)
         }
       }
     }
@@ -137,7 +154,7 @@ export async function readCapped(engine: QueryEngine, sql: string, call: Call, l
     }
     throw err;
   }
-  return {
+  const result: TabularResult = {
     columns,
     rows,
     rowCount: rows.length,
@@ -146,6 +163,7 @@ export async function readCapped(engine: QueryEngine, sql: string, call: Call, l
     ...(budget.truncatedValues > 0 ? { truncatedValues: budget.truncatedValues } : {}),
     ...(queryId ? { queryId } : {}),
   };
+  return { result, next };
 }
 
 /** A header that alone exceeds the budget cannot be answered in part: the call fails, naming the fix. */

@@ -3,7 +3,9 @@ import type { ExplainType, Principal, TabularResult } from '../domain/model.ts';
 import type { QueryPolicy, StatementMode } from '../domain/policy.ts';
 import { explainOf, parseStatement, type Statement } from '../domain/statement.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
-import { readCapped, type Call, type QuerySettings } from './call.ts';
+import type { QuerySlots } from './query-slots.ts';
+import { readCapped, readEvents, type Call, type QuerySettings } from './call.ts';
+import { fetchPage, pageOf, type PagedResult, type ResultPages } from './pages.ts';
 import { readLimits, UseCase } from './catalog.ts';
 import { singleValueLimit } from './result-budget.ts';
 
@@ -45,7 +47,7 @@ export async function authorize(
 abstract class RunStatement extends UseCase {
   protected abstract readonly mode: StatementMode;
 
-  async execute(args: { sql: string; limit?: number | undefined }, principal: Principal, signal: AbortSignal): Promise<TabularResult> {
+  async execute(args: { sql: string; limit?: number | undefined }, principal: Principal, signal: AbortSignal): Promise<PagedResult> {
     if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 1)) {
       throw new DomainError('INVALID_ARGUMENT', `limit must be a whole number of at least 1, got ${args.limit}.`);
     }
@@ -53,14 +55,51 @@ abstract class RunStatement extends UseCase {
     const cap = Math.min(args.limit ?? this.settings.maxRows, this.settings.maxRows);
     return this.call(principal, signal, async (call) => {
       await authorize(statement, this.mode, call, { policy: this.policy, engine: this.engine, settings: this.settings });
-      return this.read(statement.text, call, { maxRows: cap });
+      return this.readStatement(statement.text, call, cap);
     });
+  }
+
+  protected readStatement(sql: string, call: Call, cap: number): Promise<PagedResult> {
+    return this.read(sql, call, { maxRows: cap });
   }
 }
 
-/** execute_query: reads only, always. */
+/** execute_query: reads only, always; with pages, a result cut at a limit stays open for fetch_more. */
 export class ExecuteQuery extends RunStatement {
   protected readonly mode = 'read';
+
+  /** With `pages`, a result cut at a limit is kept open, with a cursor for fetch_more. */
+  constructor(engine: QueryEngine, settings: QuerySettings, policy: QueryPolicy, slots: QuerySlots, private readonly pages?: ResultPages) {
+    super(engine, settings, policy, slots);
+  }
+
+  protected override async readStatement(sql: string, call: Call, cap: number): Promise<PagedResult> {
+    const pages = this.pages;
+    if (!pages) return super.readStatement(sql, call, cap);
+    const { catalog, schema } = this.settings.defaults;
+    const expiresAt = pages.firstPageExpiry();
+    const read = await readEvents(
+      (signal) => this.engine.run({ sql, principal: call.principal, catalog, schema, keepOpen: true }, signal),
+      call,
+      { ...readLimits(this.settings), maxRows: cap },
+    );
+    return pageOf(read, call, pages, cap, expiresAt);
+  }
+}
+
+/** fetch_more: the next page of an execute_query result. */
+export class FetchMore extends UseCase {
+  constructor(engine: QueryEngine, settings: QuerySettings, policy: QueryPolicy, slots: QuerySlots, private readonly pages: ResultPages) {
+    super(engine, settings, policy, slots);
+  }
+
+  async execute(args: { cursor: string; limit?: number | undefined }, principal: Principal, signal: AbortSignal): Promise<PagedResult> {
+    if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 1)) {
+      throw new DomainError('INVALID_ARGUMENT', `limit must be a whole number of at least 1, got ${args.limit}.`);
+    }
+    const limits = readLimits(this.settings);
+    return this.call(principal, signal, (call) => fetchPage(args, call, { engine: this.engine, pages: this.pages, limits }));
+  }
 }
 
 /** execute_statement: any statement, when the operator enabled writes and the caller may write. */

@@ -1,5 +1,6 @@
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { CONTRACT_SQL, queryEngineContract } from './query-engine.contract.ts';
+import { PAGED_ROWS, PAGED_SQL, queryEnginePagesContract } from './query-engine-pages.contract.ts';
 
 /** The fake, taught the contract's statements the way Trino answers them. */
 function fake(): InMemoryQueryEngine {
@@ -20,7 +21,8 @@ function fake(): InMemoryQueryEngine {
     })
     .define(CONTRACT_SQL.syntaxError, { error: { errorName: 'SYNTAX_ERROR', message: "line 1:8: mismatched input 'FROM'" } })
     .define(CONTRACT_SQL.unknownTable, { error: { errorName: 'TABLE_NOT_FOUND', message: "line 1:15: Table 'tpch.tiny.no_such_table' does not exist" } })
-    .define(CONTRACT_SQL.slow, { hang: true });
+    .define(CONTRACT_SQL.slow, { hang: true })
+    .define(PAGED_SQL, { columns: [{ name: 'orderkey', type: 'bigint' }, { name: 'comment', type: 'varchar(79)' }], rows: Array.from({ length: PAGED_ROWS }, (_, i) => [i + 1, `c${i}`]), batchSize: 8_079 });
 }
 
 const engine = fake();
@@ -28,4 +30,9 @@ queryEngineContract('InMemoryQueryEngine (fake)', () => ({
   engine,
   unreachable: new InMemoryQueryEngine().define(CONTRACT_SQL.duplicateColumns, { unavailable: true }),
   wasCancelled: async (id) => engine.cancelled.includes(id),
+}));
+
+queryEnginePagesContract('InMemoryQueryEngine (fake)', () => ({
+  engine,
+  settled: (id) => Promise.resolve(engine.cancelled.includes(id) ? 'CANCELLED' : engine.isRunning(id) || engine.open.includes(id) ? 'OTHER' : 'FINISHED'),
 }));

@@ -3,6 +3,7 @@ import { TrinoQueryEngine } from '../../src/adapters/trino/trino-query-engine.ts
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { settledQueryState, trinoUrl } from '../support/trino-sql.ts';
 import { collect, queryEngineContract } from './query-engine.contract.ts';
+import { queryEnginePagesContract } from './query-engine-pages.contract.ts';
 
 const connection = (server: string) => ({ server, user: 'contract', verifyCertificates: true, source: 'trino-mcp-contract' });
 const engine = () => new TrinoQueryEngine(connection(trinoUrl()), new CapturingLogger());
@@ -13,6 +14,14 @@ queryEngineContract('TrinoQueryEngine (real Trino)', () => ({
   wasCancelled: async (id) => {
     const s = await settledQueryState(id);
     return s.state === 'FAILED' && s.errorCode === 'USER_CANCELED';
+  },
+}));
+
+queryEnginePagesContract('TrinoQueryEngine (real Trino)', () => ({
+  engine: engine(),
+  settled: async (id) => {
+    const s = await settledQueryState(id);
+    return s.state === 'FINISHED' ? 'FINISHED' : s.state === 'FAILED' && s.errorCode === 'USER_CANCELED' ? 'CANCELLED' : 'OTHER';
   },
 }));
 

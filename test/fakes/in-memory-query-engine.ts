@@ -1,6 +1,6 @@
 import { DomainError } from '../../src/domain/errors.ts';
-import type { Column, Row } from '../../src/domain/model.ts';
-import type { QueryEngine, QueryEvent, QueryRequest } from '../../src/ports/query-engine.ts';
+import type { Column, Principal, Row } from '../../src/domain/model.ts';
+import type { QueryEngine, QueryEvent, QueryRequest, ResumeRequest } from '../../src/ports/query-engine.ts';
 
 /** A result the fake streams: `rows` arrive in batches of `batchSize` (default 2). */
 export interface FakeResult {
@@ -70,6 +70,9 @@ export class InMemoryQueryEngine implements QueryEngine {
 
   private readonly outcomes = new Map<string, FakeOutcome>();
   private readonly running = new Set<string>();
+  private readonly held = new Map<string, { outcome: Exclude<FakeOutcome, FakeUnavailable>; batch: number }>();
+  /** Every request passed to `resume`, in order. */
+  readonly resumes: ResumeRequest[] = [];
   private nextId = 1;
 
   /** Defines what running `sql` (matched after trimming) does. Returns `this` for chaining. */
@@ -93,20 +96,60 @@ export class InMemoryQueryEngine implements QueryEngine {
     const outcome: FakeOutcome = this.outcomes.get(request.sql.trim()) ?? {
       error: { errorName: 'SYNTAX_ERROR', message: `unknown statement in fake: ${request.sql}` },
     };
-    return this.execute(outcome, signal);
+    return this.execute(outcome, signal, request.keepOpen === true);
   }
 
-  private async *execute(outcome: FakeOutcome, signal: AbortSignal): AsyncGenerator<QueryEvent, void, undefined> {
+  /**
+   * Like Trino: a page (`fake://<queryId>/<batch>`) of a query kept open can be read again
+   * until the next page was requested; anything else is CURSOR_EXPIRED.
+   */
+  resume(request: ResumeRequest, signal: AbortSignal): AsyncIterable<QueryEvent> {
+    this.resumes.push(request);
+    const match = /^fake:\/\/([^/]+)\/(\d+)$/.exec(request.at.page);
+    const held = match ? this.held.get(request.queryId) : undefined;
+    if (!match || match[1] !== request.queryId || !held || Number(match[2]) !== held.batch) {
+      return (async function* (): AsyncGenerator<QueryEvent> {
+        yield* [];
+        throw new DomainError('CURSOR_EXPIRED', 'The fake engine no longer holds this page.', { queryId: request.queryId });
+      })();
+    }
+    this.held.delete(request.queryId);
+    return this.stream(request.queryId, held.outcome, signal, request.keepOpen === true, held.batch, request.at.skip);
+  }
+
+  cancel(_principal: Principal, queryId: string): Promise<void> {
+    if (this.held.delete(queryId)) this.cancelled.push(queryId);
+    return Promise.resolve();
+  }
+
+  /** Queries left running by a caller that took them over (keepOpen), and the page each is at. */
+  get open(): string[] {
+    return [...this.held.keys()];
+  }
+
+  private async *execute(outcome: FakeOutcome, signal: AbortSignal, keepOpen: boolean): AsyncGenerator<QueryEvent, void, undefined> {
     if (signal.aborted) throw cancelledError();
     if ('unavailable' in outcome) {
       throw new DomainError('ENGINE_UNAVAILABLE', 'The fake engine is unavailable; retry later.', { retryable: true });
     }
+    yield* this.stream(`fake_${this.nextId++}`, outcome, signal, keepOpen, 0, 0);
+  }
 
-    const queryId = `fake_${this.nextId++}`;
+  private async *stream(
+    queryId: string,
+    outcome: Exclude<FakeOutcome, FakeUnavailable>,
+    signal: AbortSignal,
+    keepOpen: boolean,
+    fromBatch: number,
+    skip: number,
+  ): AsyncGenerator<QueryEvent, void, undefined> {
     this.running.add(queryId);
     // Whether the query reached an end on the engine (completed or failed). If not, the
-    // finally block cancels it: the consumer stopped early or the signal aborted.
+    // finally block cancels it: the consumer stopped early or the signal aborted, unless the
+    // consumer stopped early and took it over (keepOpen).
     let ended = false;
+    let threw = false;
+    let batch = fromBatch;
     try {
       yield { kind: 'started', queryId };
       if ('hang' in outcome) {
@@ -120,16 +163,22 @@ export class InMemoryQueryEngine implements QueryEngine {
       }
       yield { kind: 'columns', columns: outcome.columns.map((c) => ({ name: c.name, type: c.type })) };
       const batchSize = Math.max(1, outcome.batchSize ?? DEFAULT_BATCH_SIZE);
-      for (let i = 0; i < outcome.rows.length; i += batchSize) {
+      for (; batch * batchSize < outcome.rows.length; batch++) {
         await pause(signal, queryId);
-        const rows: Row[] = outcome.rows.slice(i, i + batchSize).map((r) => [...r]);
-        yield { kind: 'rows', rows };
+        const offset = batch === fromBatch ? skip : 0;
+        const rows: Row[] = outcome.rows.slice(batch * batchSize + offset, (batch + 1) * batchSize).map((r) => [...r]);
+        if (rows.length > 0) yield { kind: 'rows', rows, at: { page: `fake://${queryId}/${batch}`, skip: offset } };
       }
       await pause(signal, queryId);
       ended = true;
+    } catch (err) {
+      threw = true;
+      throw err;
     } finally {
       this.running.delete(queryId);
-      if (!ended) this.cancelled.push(queryId);
+      // Without a throw, finally runs here only because the consumer called return().
+      if (!ended && keepOpen && !threw && !signal.aborted) this.held.set(queryId, { outcome, batch });
+      else if (!ended) this.cancelled.push(queryId);
     }
   }
 }

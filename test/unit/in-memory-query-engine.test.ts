@@ -24,8 +24,8 @@ describe('InMemoryQueryEngine', () => {
     expect(events).toEqual([
       { kind: 'started', queryId: 'fake_1' },
       { kind: 'columns', columns: cols },
-      { kind: 'rows', rows: [[1, 'a'], [2, 'b']] },
-      { kind: 'rows', rows: [[3, 'c']] },
+      { kind: 'rows', rows: [[1, 'a'], [2, 'b']], at: { page: 'fake://fake_1/0', skip: 0 } },
+      { kind: 'rows', rows: [[3, 'c']], at: { page: 'fake://fake_1/1', skip: 0 } },
     ]);
     expect(engine.cancelled).toEqual([]);
     expect(engine.isRunning('fake_1')).toBe(false);
@@ -168,7 +168,7 @@ describe('InMemoryQueryEngine', () => {
     const second = await collect(engine.run(req('SELECT x'), new AbortController().signal));
     expect(second.slice(1)).toEqual([
       { kind: 'columns', columns: cols },
-      { kind: 'rows', rows: [[1, 'a']] },
+      { kind: 'rows', rows: [[1, 'a']], at: { page: 'fake://fake_2/0', skip: 0 } },
     ]);
   });
 

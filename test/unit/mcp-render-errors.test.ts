@@ -18,8 +18,8 @@ function table(rows: unknown[][], truncated = false): TabularResult {
 }
 
 describe('renderTable', () => {
-  it('writes a header of name (type), one tab-separated line a row and a row-count footer', () => {
-    expect(renderTable(table([[1, 'a'], [2, 'b']]), limits(100))).toBe('id (integer)\tnote (varchar)\n1\ta\n2\tb\n(2 rows)');
+  it('writes csv by default: a header of name (type), one line a row and a row-count footer', () => {
+    expect(renderTable(table([[1, 'a'], [2, 'b']]), limits(100))).toBe('id (integer),note (varchar)\n1,a\n2,b\n(2 rows)');
   });
 
   it('says "1 row" for one row and "0 rows" for none', () => {
@@ -27,33 +27,34 @@ describe('renderTable', () => {
     expect(renderTable(table([]), limits(100)).split('\n').at(-1)).toBe('(0 rows)');
   });
 
-  it('renders null and undefined as NULL', () => {
-    expect(renderTable(table([[null, undefined]]), limits(100)).split('\n')[1]).toBe('NULL\tNULL');
+  it('tells NULL (an empty field) from the empty string ("") in csv', () => {
+    expect(renderTable(table([[null, ''], [undefined, 'x']]), limits(100)).split('\n').slice(1, 3)).toEqual([',""', ',x']);
   });
 
-  it('escapes tabs, newlines and carriage returns in strings so a row stays one line', () => {
-    const out = renderTable(table([[1, 'a\tb\nc\rd']]), limits(100));
-    expect(out.split('\n')).toHaveLength(3);
-    expect(out.split('\n')[1]).toBe('1\ta\\tb\\nc\\rd');
+  it('quotes commas, quotes and edge spaces, and shows line breaks as \\n, so a row stays one line', () => {
+    const out = renderTable(table([[1, 'a,b "c"\nd\re'], [2, ' x']]), limits(100));
+    expect(out.split('\n')).toHaveLength(4);
+    expect(out.split('\n')[1]).toBe('1,"a,b ""c""\\nd\\re"');
+    expect(out.split('\n')[2]).toBe('2," x"');
   });
 
   it('renders objects and arrays as JSON, and other values with String()', () => {
     const out = renderTable(table([[{ k: 'v\n' }, [1, 2]], [true, 1.5]]), limits(100)).split('\n');
-    expect(out[1]).toBe('{"k":"v\\n"}\t[1,2]');
-    expect(out[2]).toBe('true\t1.5');
+    expect(out[1]).toBe('"{""k"":""v\\n""}","[1,2]"');
+    expect(out[2]).toBe('true,1.5');
   });
 
   it('keeps duplicate column names in order', () => {
     const dup: TabularResult = { columns: [{ name: 'x', type: 'integer' }, { name: 'x', type: 'varchar' }], rows: [[1, 'a']], rowCount: 1, truncated: false };
-    expect(renderTable(dup, limits(10)).split('\n')[0]).toBe('x (integer)\tx (varchar)');
+    expect(renderTable(dup, limits(10)).split('\n')[0]).toBe('x (integer),x (varchar)');
   });
 
   // Regression: src/adapters/mcp/render.ts, renderTable header.
-  it('escapes tabs and newlines in column names too', () => {
-    const odd: TabularResult = { columns: [{ name: 'a\nb', type: 'integer' }, { name: 'c\td', type: 'integer' }], rows: [[1, 2]], rowCount: 1, truncated: false };
+  it('keeps column names with line breaks and commas on the header line', () => {
+    const odd: TabularResult = { columns: [{ name: 'a\nb', type: 'integer' }, { name: 'c,d', type: 'integer' }], rows: [[1, 2]], rowCount: 1, truncated: false };
     const lines = renderTable(odd, limits(10)).split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe('a\\nb (integer)\tc\\td (integer)');
+    expect(lines[0]).toBe('a\\nb (integer),"c,d (integer)"');
   });
 
   it('says when the result was truncated, with the cap', () => {

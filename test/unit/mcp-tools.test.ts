@@ -15,8 +15,9 @@ import { CapturingLogger } from '../fakes/capturing-logger.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { mcpServerOver, useCasesOver, unitSettings } from './support/mcp-server.ts';
+import { noPages } from '../fakes/no-pages.ts';
 
-const TOOLS = ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
+const TOOLS = ['execute_query', 'explain_query', 'fetch_more', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
 const principal: Principal = { subject: 'alice@example.com', scopes: [], via: 'test' };
 const settings: QuerySettings = unitSettings();
 const mcpSettings: McpSettings = {
@@ -24,6 +25,8 @@ const mcpSettings: McpSettings = {
   maxResultBytes: settings.maxResultBytes,
   maxValueBytes: settings.maxValueBytes,
   timeoutMs: settings.timeoutMs,
+  markUntrusted: false,
+  cursorTtlMs: 300_000,
   name: 'trino-mcp',
   version: '0.0.0-test',
 };
@@ -31,6 +34,7 @@ const WRITE_SCOPE = 'trino:write';
 
 /** An engine whose every query fails with a non-domain error, as a bug would. */
 const explodingEngine: QueryEngine = {
+  ...noPages,
   run() {
     throw new Error('boom at /secret/path');
   },
@@ -115,7 +119,7 @@ describe('TrinoMcpServer over MCP', () => {
     await h.close();
   });
 
-  it('lists exactly the six tools, all read-only', async () => {
+  it('lists exactly the seven tools, all read-only', async () => {
     const { tools } = await h.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
     for (const tool of tools) {
@@ -163,7 +167,7 @@ describe('TrinoMcpServer over MCP', () => {
       truncated: false,
       queryId: 'fake_1',
     });
-    expect(result.content).toEqual([{ type: 'text', text: 'x (integer)\tx (integer)\ty (integer)\n1\t2\t3\n(1 row)' }]);
+    expect(result.content).toEqual([{ type: 'text', text: 'x (integer),x (integer),y (integer)\n1,2,3\n(1 row)' }]);
   });
 
   it('execute_query truncates at the cap, honours a lower limit and cancels the query', async () => {
@@ -317,7 +321,7 @@ describe('TrinoMcpServer with writes enabled (TRINO_ALLOW_WRITE_QUERIES)', () =>
     await h.close();
   });
 
-  it('lists execute_statement as destructive next to the six read-only tools', async () => {
+  it('lists execute_statement as destructive next to the seven read-only tools', async () => {
     const { tools } = await h.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([...TOOLS, 'execute_statement'].sort());
     for (const tool of tools) {

@@ -9,6 +9,7 @@ import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { expectDomainError, rejectionOf } from './support/domain-error.ts';
 import { roomySlots } from './support/slots.ts';
+import { noPages } from '../fakes/no-pages.ts';
 
 const principal: Principal = { subject: 'alice', scopes: [], via: 'test' };
 const noSignal = () => new AbortController().signal;
@@ -180,6 +181,7 @@ describe('readCapped under the byte budget (TRINO_MAX_RESULT_BYTES)', () => {
   it('ends truncated by bytes when the engine reports an oversized page, keeping the rows read before it', async () => {
     let returned = false;
     const engine: QueryEngine = {
+      ...noPages,
       async *run(): AsyncGenerator<QueryEvent> {
         try {
           yield { kind: 'started', queryId: 'q1' };
@@ -334,6 +336,7 @@ describe('use-cases read under the byte budget', () => {
 it('does not copy a row that needs no cut', async () => {
   const rows: Row[] = [['a', 1]];
   const engine: QueryEngine = {
+    ...noPages,
     async *run(): AsyncGenerator<QueryEvent> {
       yield { kind: 'started', queryId: 'q' };
       yield { kind: 'columns', columns: [...col, { name: 'n', type: 'integer' }] };

@@ -11,6 +11,7 @@ import { ManualTimers } from '../fakes/manual-timers.ts';
 import { expectDomainError, rejectionOf } from './support/domain-error.ts';
 import { expectAllFree } from './support/slots.ts';
 import { unitSettings } from './support/mcp-server.ts';
+import { noPages } from '../fakes/no-pages.ts';
 
 /**
  * The query slots as the use-cases take them: one per call, before its first engine round
@@ -86,6 +87,7 @@ describe('query slots in the use-cases', () => {
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
     const gated: QueryEngine = {
+      ...noPages,
       async *run(request, signal) {
         if (request.sql === `${PLAN} HANG`) await gate;
         yield* engine.run(request, signal);

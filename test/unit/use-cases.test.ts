@@ -10,6 +10,7 @@ import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { expectDomainError, rejectionOf } from './support/domain-error.ts';
 import { expectAllFree, roomySlots } from './support/slots.ts';
 import { unitSettings } from './support/mcp-server.ts';
+import { noPages } from '../fakes/no-pages.ts';
 
 const principal: Principal = { subject: 'alice', scopes: ['trino:read'], via: 'test' };
 const settings: QuerySettings = unitSettings();
@@ -101,6 +102,7 @@ describe('readCapped', () => {
   it('adds the query id to an engine error that lacks one, keeping code, details and cause', async () => {
     const cause = new Error('transport detail');
     const engine: QueryEngine = {
+      ...noPages,
       async *run() {
         yield { kind: 'started', queryId: 'q_42' };
         throw new DomainError('ENGINE_UNAVAILABLE', 'gone', { retryable: true }, { cause });
@@ -224,6 +226,7 @@ describe('the allowlist analysis is a step of the call', () => {
   function recordingEngine(query: 'hang' | 'answer', analysis: 'hang' | 'answer' = 'answer') {
     const runs: { sql: string; signal: AbortSignal }[] = [];
     const engine: QueryEngine = {
+      ...noPages,
       async *run(request, signal): AsyncGenerator<QueryEvent> {
         runs.push({ sql: request.sql, signal });
         yield { kind: 'started', queryId: `q${runs.length}` };

@@ -53,6 +53,12 @@ function hint(err: DomainError): string {
       return err.details.retryable === false ? 'Retrying will not help until the operator fixes it.' : 'Retry in a little while.';
     case 'BUSY':
       return 'Too many queries are running; wait a few seconds and call again, one query at a time.';
+    case 'CURSOR_INVALID':
+      return 'Use only a cursor exactly as execute_query or fetch_more returned it to you; run the query again to get a new one.';
+    case 'CURSOR_EXPIRED':
+      return 'The rest of that result is gone; run the query again (with a WHERE clause or LIMIT if it is large).';
+    case 'NOT_CONFIRMED':
+      return 'Nothing was run. Do not retry unless the user asks for the change again.';
     case 'INTERNAL':
       return 'This is a server fault; retrying may not help.';
     default: {

@@ -1,18 +1,7 @@
 import type { TabularResult } from '../../domain/model.ts';
 import type { NameList } from '../../use-cases/catalog.ts';
 import { truncationMarker } from '../../use-cases/result-budget.ts';
-
-/** Keeps one row on one line: tabs and line breaks inside values are shown escaped. */
-function escapeText(text: string): string {
-  return text.replace(/[\t\n\r]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'string') return escapeText(value);
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
+import { DEFAULT_OUTPUT_FORMAT, fenceUntrusted, renderRows, type OutputFormat } from './render-formats.ts';
 
 /** The limits a rendered result names in its footer. */
 export interface RenderLimits {
@@ -22,13 +11,21 @@ export interface RenderLimits {
   readonly maxValueBytes: number;
 }
 
-function footer(result: TabularResult, limits: RenderLimits): string {
+/** How a tabular result is shown as text: the format, whether its values are fenced as data, and whether a cursor came with it. */
+export interface TextView {
+  readonly format?: OutputFormat | undefined;
+  readonly markUntrusted?: boolean | undefined;
+  readonly cursor?: boolean | undefined;
+}
+
+function footer(result: TabularResult, limits: RenderLimits, cursor: boolean): string {
   const n = result.rowCount;
   const shown = `${n} row${n === 1 ? '' : 's'}`;
   const cut = result.truncatedValues
     ? ` ${result.truncatedValues} value${result.truncatedValues === 1 ? ' was' : 's were'} longer than ${limits.maxValueBytes} bytes and cut: they end with "${truncationMarker(limits.maxValueBytes)}" — use substr() or length() to look at long values.`
     : '';
   if (!result.truncated) return cut ? `(${shown}.${cut})` : `(${shown})`;
+  if (cursor) return `(${shown}; more exist: call fetch_more with this answer's cursor for the next page.${cut})`;
   if (result.truncatedBy === 'bytes') {
     return (
       `(${shown} shown; the result reached its size limit of ${limits.maxResultBytes} bytes, so the rest was not read. ` +
@@ -39,16 +36,14 @@ function footer(result: TabularResult, limits: RenderLimits): string {
 }
 
 /**
- * A compact text rendering for the model: a tab-separated header of `name type`, one
- * line a row, and a footer that says how many rows came back, whether more exist and
+ * The text rendering for the model: the rows in the chosen format (a header of
+ * `name (type)`, then one row a line), fenced as data unless the operator turned that off,
+ * and a footer of the server's own words: how many rows came back, whether more exist and
  * which limit stopped the read.
  */
-export function renderTable(result: TabularResult, limits: RenderLimits): string {
-  const lines: string[] = [];
-  lines.push(result.columns.map((c) => `${escapeText(c.name)} (${c.type})`).join('\t'));
-  for (const row of result.rows) lines.push(row.map(cell).join('\t'));
-  lines.push(footer(result, limits));
-  return lines.join('\n');
+export function renderTable(result: TabularResult, limits: RenderLimits, view: TextView = {}): string {
+  const rows = renderRows(result.columns, result.rows, view.format ?? DEFAULT_OUTPUT_FORMAT);
+  return [view.markUntrusted ? fenceUntrusted(rows) : rows, footer(result, limits, view.cursor === true)].join('\n');
 }
 
 /** A counted title and one name a line; the title says when more exist, and why when it was the size limit. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, POLICY_RULES } from '../../domain/errors.ts';
 import { EXPLAIN_TYPES } from '../../domain/model.ts';
+import { OUTPUT_FORMATS } from './render-formats.ts';
 
 /**
  * Error results (isError: true) carry `{code, message, …}` as structuredContent. Clients
@@ -38,6 +39,9 @@ const tabularOutput = toolOutput({
     .number()
     .int()
     .describe('How many values were longer than TRINO_MAX_VALUE_BYTES and cut (they end with the marker); absent when none.'),
+  cursor: z
+    .string()
+    .describe('When more rows exist and can be read: pass it to fetch_more for the next page. Absent at the end of the result.'),
 });
 
 export const outputSchemas = {
@@ -53,6 +57,7 @@ export const outputSchemas = {
   }),
   execute_query: tabularOutput,
   execute_statement: tabularOutput,
+  fetch_more: tabularOutput,
   explain_query: toolOutput({
     type: z.enum(EXPLAIN_TYPES),
     plan: z.string(),
@@ -62,6 +67,14 @@ export const outputSchemas = {
 
 export const catalogArg = z.string().min(1).describe('Catalog name as Trino lists it; defaults to TRINO_CATALOG.');
 export const schemaArg = z.string().min(1).describe('Schema name as Trino lists it; defaults to TRINO_SCHEMA.');
+/** A cursor is a few hundred characters; anything much longer is not one, and is refused before any work. */
+export const MAX_CURSOR_CHARS = 4096;
+export const cursorArg = z.string().min(1).max(MAX_CURSOR_CHARS).describe('The `cursor` of an execute_query or fetch_more answer, exactly as given.');
+export const formatArg = z
+  .enum(OUTPUT_FORMATS)
+  .optional()
+  .describe(`How the text content shows the rows: csv (default, the most compact), json or markdown. structuredContent is the same for all.`);
+
 export const sqlArg = z.string().min(1).describe('One Trino SQL statement; a trailing semicolon is allowed.');
 
 export const READ_ANNOTATIONS = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;

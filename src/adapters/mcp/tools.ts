@@ -3,10 +3,12 @@ import { z } from 'zod';
 import type { ToolAccess } from '../../domain/access.ts';
 import { EXPLAIN_TYPES, type Principal, type Truncation } from '../../domain/model.ts';
 import type { DescribeTable, ListCatalogs, ListSchemas, ListTables, NameList } from '../../use-cases/catalog.ts';
-import type { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../use-cases/statements.ts';
+import type { ExecuteQuery, ExecuteStatement, ExplainQuery, FetchMore } from '../../use-cases/statements.ts';
+import { fetchMoreTool } from './page-tools.ts';
+import { limitArg, tabular } from './tabular.ts';
 import { singleValueLimit, truncationMarker } from '../../use-cases/result-budget.ts';
-import { renderList, renderTable, type RenderLimits } from './render.ts';
-import { catalogArg, outputSchemas, READ_ANNOTATIONS, schemaArg, sqlArg, WRITE_ANNOTATIONS } from './schemas.ts';
+import { renderList } from './render.ts';
+import { catalogArg, formatArg, outputSchemas, READ_ANNOTATIONS, schemaArg, sqlArg, WRITE_ANNOTATIONS } from './schemas.ts';
 
 /** The use-cases the tools run. */
 export interface UseCases {
@@ -17,6 +19,7 @@ export interface UseCases {
   readonly executeQuery: ExecuteQuery;
   readonly executeStatement: ExecuteStatement;
   readonly explainQuery: ExplainQuery;
+  readonly fetchMore: FetchMore;
 }
 export const UseCases = Symbol.for('UseCases');
 
@@ -28,6 +31,10 @@ export interface ToolEnv {
   readonly maxValueBytes: number;
   readonly timeoutMs: number;
   readonly canWrite: boolean;
+  /** TRINO_MARK_UNTRUSTED: result values are fenced as data in the text. */
+  readonly markUntrusted: boolean;
+  /** TRINO_CURSOR_TTL, in ms. */
+  readonly cursorTtlMs: number;
 }
 
 /** A tool's answer, with what the audit log line records. */
@@ -74,35 +81,7 @@ function valueLimitText(env: ToolEnv, of: 'rows' | 'columns'): string {
     : `A name, type or comment longer than ${env.maxValueBytes} bytes is cut: it ends with ${cut}.`;
 }
 
-const statementInput = (env: ToolEnv) =>
-  z.object({
-    sql: sqlArg,
-    limit: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe(`Return at most this many rows (values above ${env.maxRows} are lowered to ${env.maxRows}).`),
-  });
-
-function tabular(r: Awaited<ReturnType<ExecuteQuery['execute']>>, limits: RenderLimits): ToolAnswer {
-  return {
-    result: {
-      content: [{ type: 'text', text: renderTable(r, limits) }],
-      structuredContent: {
-        columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
-        rows: r.rows.map((row) => [...row]),
-        rowCount: r.rowCount,
-        truncated: r.truncated,
-        ...(r.truncatedBy ? { truncatedBy: r.truncatedBy } : {}),
-        ...(r.truncatedValues ? { truncatedValues: r.truncatedValues } : {}),
-        ...(r.queryId ? { queryId: r.queryId } : {}),
-      },
-    },
-    queryId: r.queryId,
-    rows: r.rowCount,
-  };
-}
+const statementInput = (env: ToolEnv) => z.object({ sql: sqlArg, limit: limitArg(env), format: formatArg });
 
 /** A listing's `truncated`, and `truncatedBy` when it is. */
 function truncation(list: NameList): { truncated: boolean; truncatedBy?: Truncation } {
@@ -126,7 +105,7 @@ function statementTool(spec: Pick<ToolSpec, 'name' | 'title' | 'access' | 'annot
     output: outputSchemas.execute_query,
     async run(u, args, principal, signal, env) {
       const maxRows = Math.min(args.limit ?? env.maxRows, env.maxRows);
-      return tabular(await useCase(u).execute(args, principal, signal), { ...env, maxRows });
+      return tabular(await useCase(u).execute(args, principal, signal), { ...env, maxRows }, { format: args.format, markUntrusted: env.markUntrusted });
     },
   });
 }
@@ -228,7 +207,9 @@ export const TOOLS: readonly ToolSpec[] = [
       'EXPLAIN. Anything that writes or changes session state is refused with POLICY_DENIED' +
       (env.canWrite ? ' (use execute_statement for that). ' : '. ') +
       'Use Trino SQL with fully qualified names (catalog.schema.table) unless the defaults apply. ' +
-      limitsText(env),
+      limitsText(env) +
+      ' When more rows exist, the answer carries a `cursor` instead and the query waits: fetch_more(cursor) returns the ' +
+      `next page, for ${Math.round(env.cursorTtlMs / 1000)} s.`,
     useCase: (u) => u.executeQuery,
   }),
   statementTool({
@@ -266,6 +247,7 @@ export const TOOLS: readonly ToolSpec[] = [
       return { result: { content: [{ type: 'text', text }], structuredContent: withTruncation(r) } };
     },
   }),
+  fetchMoreTool,
 ];
 
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));

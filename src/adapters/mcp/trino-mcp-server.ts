@@ -14,6 +14,8 @@ export interface McpSettings {
   readonly maxResultBytes: number;
   readonly maxValueBytes: number;
   readonly timeoutMs: number;
+  readonly markUntrusted: boolean;
+  readonly cursorTtlMs: number;
   readonly name: string;
   readonly version: string;
 }
@@ -66,6 +68,8 @@ export class TrinoMcpServer {
       maxValueBytes: this.settings.maxValueBytes,
       timeoutMs: this.settings.timeoutMs,
       canWrite: tools.some((t) => t.access === 'write'),
+      markUntrusted: this.settings.markUntrusted,
+      cursorTtlMs: this.settings.cursorTtlMs,
     };
     const server = new McpServer(
       { name: this.settings.name, version: this.settings.version },

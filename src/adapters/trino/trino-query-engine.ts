@@ -1,11 +1,13 @@
 import { inject, injectable } from 'inversify';
 import { Trino, type ConnectionOptions, type QueryResult } from 'trino-client';
 import { DomainError } from '../../domain/errors.ts';
-import type { Column } from '../../domain/model.ts';
-import type { QueryEngine, QueryEvent, QueryRequest } from '../../ports/query-engine.ts';
+import type { Column, Principal } from '../../domain/model.ts';
+import type { QueryEngine, QueryEvent, QueryRequest, ResumeRequest } from '../../ports/query-engine.ts';
+import { endedMeanwhile, goneError, isGone, isStatementPage, iteratorAt, recordPageUris } from './trino-pages.ts';
 import { Logger } from '../../ports/logger.ts';
 import { asciiJson, clientInfo, sessionUserProblem } from './identity-headers.ts';
-import { reasonOf, transformTrinoResponse } from './trino-responses.ts';
+import { transformTrinoResponse } from './trino-responses.ts';
+import { cancelledError, describeTransportError, isOversized, queryError, transportError, untilAborted } from './trino-failures.ts';
 
 /** How to reach Trino; built by src/app/config from TRINO_* variables. */
 export interface TrinoConnection {
@@ -42,85 +44,6 @@ export const TrinoConnection = Symbol.for('TrinoConnection');
 
 const CANCEL_WAIT_MS = 5_000;
 
-/** The pieces of an axios error worth reporting; the error object itself holds credentials. */
-function describeTransportError(err: unknown): { status?: number; code?: string; reason?: string; message: string } {
-  const e = err as { response?: { status?: number; data?: unknown }; code?: string; message?: string };
-  const reason = reasonOf(e.response?.data);
-  return {
-    ...(e.response?.status !== undefined ? { status: e.response.status } : {}),
-    ...(e.code ? { code: e.code } : {}),
-    ...(reason ? { reason } : {}),
-    message: typeof e.message === 'string' ? e.message.replace(/\/\/[^/@\s]*@/g, '//') : 'unknown error',
-  };
-}
-
-function transportError(err: unknown): DomainError {
-  const t = describeTransportError(err);
-  if (t.status === 401 || t.status === 403) {
-    return new DomainError(
-      'ENGINE_UNAVAILABLE',
-      `Trino refused this server's credentials (HTTP ${t.status}${t.reason ? `: ${t.reason}` : ''}); the operator must check TRINO_USER / TRINO_PASSWORD (Trino takes passwords over HTTPS only).`,
-      { retryable: false },
-    );
-  }
-  const what = t.status !== undefined ? `HTTP ${t.status}` : (t.code ?? 'no answer');
-  return new DomainError('ENGINE_UNAVAILABLE', `Trino is unavailable (${what}); retry later.`, { retryable: true });
-}
-
-function queryError(result: QueryResult, impersonating: boolean): DomainError {
-  const e = result.error!;
-  const details = { errorName: e.errorName, queryId: result.id };
-  // Trino's access control refusing to let TRINO_USER act as the caller is not the
-  // statement's fault: no rewrite of the SQL helps. Trino 476 words it
-  // "Access Denied: User svc cannot impersonate user carol".
-  if (impersonating && e.errorName === 'PERMISSION_DENIED' && /cannot impersonate user/i.test(e.message)) {
-    return new DomainError('POLICY_DENIED', `Trino refused to run the query as you: ${e.message}. The operator must allow the impersonation in Trino.`, {
-      ...details,
-      rule: 'IMPERSONATION',
-    });
-  }
-  if (e.errorType === 'USER_ERROR') return new DomainError('QUERY_INVALID', e.message, details);
-  return new DomainError('ENGINE_UNAVAILABLE', `Trino failed the query (${e.errorName}): ${e.message}`, {
-    ...details,
-    retryable: e.errorType !== 'INTERNAL_ERROR',
-  });
-}
-
-/** axios gave up on a response past maxContentLength (it has no code of its own for that). */
-function isOversized(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown };
-  return e.code === 'ERR_BAD_RESPONSE' && typeof e.message === 'string' && e.message.startsWith('maxContentLength size of');
-}
-
-function cancelledError(queryId?: string): DomainError {
-  return new DomainError('CANCELLED', 'The request was cancelled; the Trino query was cancelled too.', queryId ? { queryId } : {});
-}
-
-/** Resolves with `promise`, or rejects as soon as `signal` aborts (the promise keeps running). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => undefined);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
 /**
  * QueryEngine on trino-client. trino-client 0.2.x has three sharp edges, handled here:
  * - query errors arrive in `result.error` instead of throwing: turned into DomainErrors;
@@ -142,7 +65,7 @@ export class TrinoQueryEngine implements QueryEngine {
   }
 
   /** The Trino session user: TRINO_USER, or the caller's claim when impersonating. */
-  private sessionUser(request: QueryRequest): string {
+  private sessionUser(request: { readonly principal: Principal }): string {
     const claim = this.connection.impersonation;
     if (!claim) return this.connection.user;
     const p = request.principal;
@@ -165,7 +88,7 @@ export class TrinoQueryEngine implements QueryEngine {
     return value;
   }
 
-  private client(request: QueryRequest): Trino {
+  private client(request: { readonly principal: Principal }): Trino {
     const c = this.connection;
     const p = request.principal;
     const options: ConnectionOptions = {
@@ -202,17 +125,11 @@ export class TrinoQueryEngine implements QueryEngine {
     if (signal.aborted) throw cancelledError();
     const trino = this.client(request);
     const impersonating = this.connection.impersonation !== undefined;
+    const pages = recordPageUris(trino);
     let queryId: string | undefined;
     let finished = false;
-    const cancel = async () => {
-      if (!queryId) return;
-      const id = queryId;
-      try {
-        await untilAborted(trino.cancel(id), AbortSignal.timeout(CANCEL_WAIT_MS));
-      } catch (err) {
-        this.log.warn('could not cancel Trino query', { queryId: id, error: describeTransportError(err).message });
-      }
-    };
+    let threw = false;
+    const cancel = () => this.cancelOn(trino, queryId);
 
     const submitted = trino.query({
       query: request.sql,
@@ -243,34 +160,113 @@ export class TrinoQueryEngine implements QueryEngine {
       }
       queryId = first.id;
       yield { kind: 'started', queryId };
-      let columnsSent = false;
       if (!first.nextUri) finished = true;
-      while (!finished) {
-        let step: IteratorResult<QueryResult>;
-        try {
-          step = await untilAborted(iterator.next(), signal);
-        } catch (err) {
-          if (signal.aborted) throw cancelledError(queryId);
-          if (isOversized(err)) {
-            // Unread, so the query is still running: the finally block cancels it.
-            yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
-            return;
-          }
-          throw transportError(err);
-        }
-        const page = step.value;
-        if (step.done || !page.nextUri) finished = true;
-        if (step.done) break;
-        if (page.error) throw queryError(page, impersonating);
-        if (!columnsSent && page.columns) {
-          columnsSent = true;
-          yield { kind: 'columns', columns: page.columns.map((c: { name: string; type: string }): Column => ({ name: c.name, type: c.type })) };
-        }
-        if (page.data && page.data.length > 0) yield { kind: 'rows', rows: page.data };
+      const state = { finished, columnsSent: false };
+      try {
+        yield* this.pages(iterator, queryId, signal, pages.last, state, { skip: 0, resuming: false });
+      } finally {
+        finished = state.finished;
       }
-      if (!columnsSent) yield { kind: 'columns', columns: [] };
+      if (!state.columnsSent) yield { kind: 'columns', columns: [] };
+    } catch (err) {
+      threw = true;
+      throw err;
     } finally {
-      if (!finished) await cancel();
+      // Without a throw, an unfinished query ends here only because the caller stopped early
+      // (return()): it is left running when the caller took it over (keepOpen).
+      if (!finished && (threw || signal.aborted || !request.keepOpen)) await cancel();
+    }
+  }
+
+  async *resume(request: ResumeRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
+    if (signal.aborted) throw cancelledError(request.queryId);
+    if (!isStatementPage(request.at.page)) throw goneError(request.queryId);
+    const trino = this.client(request);
+    const pages = recordPageUris(trino);
+    const state = { finished: false, columnsSent: false };
+    let threw = false;
+    try {
+      yield { kind: 'started', queryId: request.queryId };
+      yield* this.pages(iteratorAt(trino, request.queryId, request.at.page), request.queryId, signal, pages.last, state, {
+        skip: request.at.skip,
+        resuming: true,
+      });
+      if (!state.columnsSent) yield { kind: 'columns', columns: [] };
+    } catch (err) {
+      threw = true;
+      throw err;
+    } finally {
+      if (!state.finished && (threw || signal.aborted || !request.keepOpen)) await this.cancelOn(trino, request.queryId);
+    }
+  }
+
+  async cancel(principal: Principal, queryId: string): Promise<void> {
+    let trino: Trino;
+    try {
+      trino = this.client({ principal });
+    } catch {
+      return; // a principal that cannot run as a Trino user started no query
+    }
+    await this.cancelOn(trino, queryId);
+  }
+
+  private async cancelOn(trino: Trino, queryId: string | undefined): Promise<void> {
+    if (!queryId) return;
+    try {
+      await untilAborted(trino.cancel(queryId), AbortSignal.timeout(CANCEL_WAIT_MS));
+    } catch (err) {
+      this.log.warn('could not cancel Trino query', { queryId, error: describeTransportError(err).message });
+    }
+  }
+
+  /**
+   * Streams the pages of a started query: columns once, then one `rows` event a page,
+   * carrying the page's URI. `state.finished` says whether Trino reached the end (nothing
+   * to cancel). A resumed stream skips the first `skip` rows of its first page and reports
+   * a page Trino no longer holds as CURSOR_EXPIRED.
+   */
+  private async *pages(
+    iterator: { next(): Promise<IteratorResult<QueryResult>> },
+    queryId: string,
+    signal: AbortSignal,
+    lastUri: () => string | undefined,
+    state: { finished: boolean; columnsSent: boolean },
+    from: { skip: number; resuming: boolean },
+  ): AsyncGenerator<QueryEvent> {
+    const impersonating = this.connection.impersonation !== undefined;
+    let skip = from.skip;
+    while (!state.finished) {
+      let step: IteratorResult<QueryResult>;
+      try {
+        step = await untilAborted(iterator.next(), signal);
+      } catch (err) {
+        if (signal.aborted) throw cancelledError(queryId);
+        if (isOversized(err)) {
+          // Unread, so the query is still running: the caller's finally block cancels it.
+          yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
+          return;
+        }
+        if (from.resuming && isGone(err)) {
+          state.finished = true;
+          throw goneError(queryId);
+        }
+        throw transportError(err);
+      }
+      const page = step.value;
+      if (step.done || !page.nextUri) state.finished = true;
+      if (step.done) break;
+      if (page.error) {
+        if (from.resuming && endedMeanwhile(page)) throw goneError(queryId);
+        throw queryError(page, impersonating);
+      }
+      if (!state.columnsSent && page.columns) {
+        state.columnsSent = true;
+        yield { kind: 'columns', columns: page.columns.map((c: { name: string; type: string }): Column => ({ name: c.name, type: c.type })) };
+      }
+      const data = page.data && skip > 0 ? page.data.slice(skip) : page.data;
+      const uri = lastUri();
+      if (data && data.length > 0) yield { kind: 'rows', rows: data, at: uri ? { page: uri, skip } : undefined };
+      if (page.data && page.data.length > 0) skip = 0;
     }
   }
 }

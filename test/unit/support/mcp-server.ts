@@ -8,7 +8,9 @@ import type { QueryEngine } from '../../../src/ports/query-engine.ts';
 import type { QuerySettings } from '../../../src/use-cases/call.ts';
 import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../../src/use-cases/catalog.ts';
 import type { QuerySlots } from '../../../src/use-cases/query-slots.ts';
-import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../../src/use-cases/statements.ts';
+import { ExecuteQuery, ExecuteStatement, ExplainQuery, FetchMore } from '../../../src/use-cases/statements.ts';
+import { ResultPages, type PagesClock } from '../../../src/use-cases/pages.ts';
+import { JweCursorCodec } from '../../../src/adapters/cursor/jwe-cursor-codec.ts';
 import { CapturingLogger } from '../../fakes/capturing-logger.ts';
 import { roomySlots } from './slots.ts';
 
@@ -17,24 +19,33 @@ export function useCasesOver(
   engine: QueryEngine,
   settings: QuerySettings,
   policy: QueryPolicy,
-  options: { slots?: QuerySlots; catalogsEngine?: QueryEngine } = {},
+  options: { slots?: QuerySlots; catalogsEngine?: QueryEngine; pages?: ResultPages } = {},
 ): UseCases {
   const slots = options.slots ?? roomySlots();
+  const pages = options.pages ?? testPages(engine);
   return {
     listCatalogs: new ListCatalogs(options.catalogsEngine ?? engine, settings, policy, slots),
     listSchemas: new ListSchemas(engine, settings, policy, slots),
     listTables: new ListTables(engine, settings, policy, slots),
     describeTable: new DescribeTable(engine, settings, policy, slots),
-    executeQuery: new ExecuteQuery(engine, settings, policy, slots),
+    // Pages only when a test asks for them: the others see a cut result cancelled, as before pages.
+    executeQuery: new ExecuteQuery(engine, settings, policy, slots, options.pages),
     executeStatement: new ExecuteStatement(engine, settings, policy, slots),
     explainQuery: new ExplainQuery(engine, settings, policy, slots),
+    fetchMore: new FetchMore(engine, settings, policy, slots, pages),
   };
+}
+
+/** Result pages over `engine` with a fixed key, the default TTL and cap, and the given clock. */
+export function testPages(engine: QueryEngine, options: { clock?: PagesClock; maxOpenPerUser?: number; secret?: string } = {}): ResultPages {
+  const codec = new JweCursorCodec({ secret: options.secret ?? 'unit-test cursor secret, 32 bytes or more', context: 'unit' });
+  return new ResultPages(engine, codec, { ttlMs: 300_000, maxOpenPerUser: options.maxOpenPerUser ?? 4 }, options.clock);
 }
 
 /** The MCP edge's settings for these query settings. */
 export function mcpSettingsOf(settings: QuerySettings): McpSettings {
   const { maxRows, maxResultBytes, maxValueBytes, timeoutMs } = settings;
-  return { maxRows, maxResultBytes, maxValueBytes, timeoutMs, name: 'trino-mcp', version: '0.0.0-test' };
+  return { maxRows, maxResultBytes, maxValueBytes, timeoutMs, markUntrusted: false, cursorTtlMs: 300_000, name: 'trino-mcp', version: '0.0.0-test' };
 }
 
 /** The MCP edge over fakes, built as the container builds it. */
