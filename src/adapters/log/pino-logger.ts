@@ -40,6 +40,8 @@ export const SECRET_KEYS = [
   'sslKeyPassword',
   'TRINO_PASSWORD',
   'JWT_SECRET',
+  'cursorSecret',
+  'MCP_CURSOR_SECRET',
 ] as const;
 
 /** Objects nested deeper than this are not inspected, so not logged either ('[truncated]'). */
