@@ -56,7 +56,8 @@ export function addEnvFlags(command: Command, flags: readonly EnvFlag[] = envFla
 
 /**
  * The environment the configuration is read from: the process environment, with every
- * flag given on the command line in place of its variable (the flag wins).
+ * flag given on the command line in place of its variable (the flag wins). Flags given
+ * before the command (`trino-mcp --port 9000 serve`) count too; the command's own win.
  */
 export function envWithFlags(
   command: Command,
@@ -64,10 +65,14 @@ export function envWithFlags(
   flags: readonly EnvFlag[] = envFlags(),
 ): Record<string, string | undefined> {
   const out = { ...env };
-  const given = command.opts<Record<string, unknown>>();
-  for (const f of flags) {
-    const key = new Option(`--${f.flag} <value>`).attributeName();
-    if (command.getOptionValueSource(key) === 'cli') out[f.variable] = String(given[key]);
+  const chain: Command[] = [];
+  for (let c: Command | null = command; c; c = c.parent) chain.unshift(c);
+  for (const c of chain) {
+    const given = c.opts<Record<string, unknown>>();
+    for (const f of flags) {
+      const key = new Option(`--${f.flag} <value>`).attributeName();
+      if (c.getOptionValueSource(key) === 'cli') out[f.variable] = String(given[key]);
+    }
   }
   return out;
 }

@@ -64,6 +64,9 @@ describe('scopes per tool', () => {
     expect(params['error']).toBe('insufficient_scope');
     expect(params['scope']?.split(' ').sort()).toEqual(['trino:read', 'trino:write']);
     expect(params['resource_metadata']).toBe(`${server.origin}/.well-known/oauth-protected-resource/mcp`);
+    // One audit line for the refusal, naming the tool and never the token.
+    const refused = server.logs().filter((l) => l['audit'] === 'auth_refused' && l['reason'] === 'insufficient_scope' && l['tool'] === 'execute_statement');
+    expect(refused).toHaveLength(1);
   });
 
   it('the same reader can still run reads in the same kind of request', async () => {

@@ -74,6 +74,11 @@ describe('flags from the config schema', () => {
     expect(served).toMatchObject({ MCP_TRANSPORT: 'http', MCP_PORT: '9999', TRINO_USER: 'svc', TRINO_HOST: 'trino.example.com' });
   });
 
+  it('flags before the command count, and the command\'s own win', async () => {
+    const { served } = await run(['--port', '9000', '--trino-user', 'root-flag', 'serve', '--trino-user', 'svc']);
+    expect(served).toMatchObject({ MCP_PORT: '9000', TRINO_USER: 'svc' });
+  });
+
   it('without a command serves from the environment (stdio unless configured otherwise)', async () => {
     const { served } = await run([], { TRINO_HOST: 'h' });
     expect(served).toEqual({ TRINO_HOST: 'h' });

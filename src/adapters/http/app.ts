@@ -85,7 +85,7 @@ export function createHttpApp(deps: {
         await next();
       };
 
-  const gate = rpcGate({ access, oauth: Boolean(auth), maxBatchSize: settings.maxBatchSize, resourceMetadataUrl });
+  const gate = rpcGate({ access, oauth: Boolean(auth), maxBatchSize: settings.maxBatchSize, resourceMetadataUrl, log });
   const streamable = streamableEndpoint({ servers, gate, settings: { maxBodyBytes: settings.maxBodyBytes }, log });
   router.all('/mcp', authenticate, streamable);
   router.post('/sse', authenticate, streamable);

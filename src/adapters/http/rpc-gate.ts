@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { Access } from '../../domain/access.ts';
+import type { Logger } from '../../ports/logger.ts';
 import { toolNamed } from '../mcp/tools.ts';
 import { answer, principalOf } from './bearer-auth.ts';
 
@@ -48,6 +49,8 @@ export interface RpcGateSettings {
   /** MCP_MAX_BATCH_SIZE. */
   readonly maxBatchSize: number;
   readonly resourceMetadataUrl: (ctx: Context) => string;
+  /** Where the audit line of a refusal goes (as bearer-auth writes it). */
+  readonly log?: Logger | undefined;
 }
 
 /**
@@ -74,7 +77,9 @@ export function rpcGate(settings: RpcGateSettings) {
       // A tool the server does not offer at all is the SDK's to answer (unknown tool).
       if (!spec || !access.offered(spec.access) || access.allows(principal, spec.access)) continue;
       const scopes = access.scopesFor(spec.access);
-      answer(ctx, { kind: 'insufficient_scope', scopes, description: `${spec.name} needs the scope(s) ${scopes.join(' ')}.` }, scopes, settings.resourceMetadataUrl(ctx));
+      const description = `${spec.name} needs the scope(s) ${scopes.join(' ')}.`;
+      settings.log?.info('authentication refused', { audit: 'auth_refused', reason: 'insufficient_scope', description, tool: spec.name, path: ctx.path });
+      answer(ctx, { kind: 'insufficient_scope', scopes, description }, scopes, settings.resourceMetadataUrl(ctx));
       return true;
     }
     return false;
