@@ -11,7 +11,7 @@ import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../use-cas
 import { QuerySlots } from '../use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery, FetchMore } from '../use-cases/statements.ts';
 import { ResultPages } from '../use-cases/pages.ts';
-import { JweCursorCodec } from '../adapters/cursor/jwe-cursor-codec.ts';
+import { cursorKey, JweCursorCodec } from '../adapters/cursor/jwe-cursor-codec.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { UseCases } from '../adapters/mcp/tools.ts';
@@ -128,6 +128,10 @@ export const mcpModule = new ContainerModule(({ bind }) => {
       timeoutMs: config.queryTimeoutMs,
       markUntrusted: config.results.markUntrusted,
       cursorTtlMs: config.results.cursorTtlMs,
+      confirmation: {
+        mode: config.results.writeConfirmation,
+        stateKey: cursorKey({ secret: config.results.cursorSecret, context: `write confirmation ${config.trino.server}` }),
+      },
       name: 'trino-mcp',
       version: productVersion(),
     };

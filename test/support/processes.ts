@@ -22,6 +22,8 @@ export function serverEnv(extra: Record<string, string> = {}): Record<string, st
     TRINO_USER: SERVER_TRINO_USER,
     TRINO_CATALOG: 'tpch',
     TRINO_SCHEMA: 'tiny',
+    // The tests that write are about other rules; test/integration/write-confirmation asks for elicit.
+    TRINO_WRITE_CONFIRMATION: 'none',
     ...extra,
   };
 }

@@ -27,6 +27,7 @@ const mcpSettings: McpSettings = {
   timeoutMs: settings.timeoutMs,
   markUntrusted: false,
   cursorTtlMs: 300_000,
+  confirmation: { mode: 'none', stateKey: new Uint8Array(32) },
   name: 'trino-mcp',
   version: '0.0.0-test',
 };

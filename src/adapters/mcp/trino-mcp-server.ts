@@ -6,6 +6,7 @@ import { Logger } from '../../ports/logger.ts';
 import { Inflight } from '../lifecycle/inflight.ts';
 import { recordToolCall, toolCallRecord } from './call-record.ts';
 import { toolError } from './errors.ts';
+import { confirmWrite, type ConfirmationSettings } from './write-confirmation.ts';
 import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
 
 /** Settings the MCP edge needs to describe its tools truthfully. */
@@ -16,6 +17,8 @@ export interface McpSettings {
   readonly timeoutMs: number;
   readonly markUntrusted: boolean;
   readonly cursorTtlMs: number;
+  /** TRINO_WRITE_CONFIRMATION: whether execute_statement asks the user first. */
+  readonly confirmation: ConfirmationSettings;
   readonly name: string;
   readonly version: string;
 }
@@ -90,7 +93,7 @@ export class TrinoMcpServer {
           outputSchema: spec.output,
           annotations: spec.annotations,
         },
-        (args: unknown, ctx: ServerContext) => this.call(spec, args, ctx, caller, env),
+        (args: unknown, ctx: ServerContext) => this.call(spec, args, ctx, caller, env, server),
       );
     }
     giveValidationErrorsACode(server);
@@ -98,7 +101,7 @@ export class TrinoMcpServer {
   }
 
   /** Runs one tool call, tracked in flight until it settles; records the outcome and maps every failure. */
-  private async call(spec: ToolSpec, args: unknown, ctx: ServerContext, caller: Caller, env: ToolEnv): Promise<CallToolResult> {
+  private async call(spec: ToolSpec, args: unknown, ctx: ServerContext, caller: Caller, env: ToolEnv, server: McpServer): Promise<CallToolResult> {
     const startedAt = performance.now();
     const principal = caller.principalOf ? caller.principalOf(ctx) : caller.principal;
     if (!principal) {
@@ -106,6 +109,13 @@ export class TrinoMcpServer {
       const result = toolError(error, this.log, spec.name);
       recordToolCall(this.log, toolCallRecord({ tool: spec.name, startedAt, result, error }));
       return result;
+    }
+    if (spec.access === 'write') {
+      const instead = await confirmWrite(args as { sql?: unknown }, principal, ctx, server, this.settings.confirmation, this.log);
+      if (instead) {
+        recordToolCall(this.log, toolCallRecord({ tool: spec.name, user: principal.subject, via: principal.via, startedAt, result: instead }));
+        return instead;
+      }
     }
     const work = this.inflight.track();
     const signal = AbortSignal.any([ctx.mcpReq.signal, work.controller.signal, ...(caller.signal ? [caller.signal] : [])]);
