@@ -16,7 +16,7 @@ import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { mcpServerOver, useCasesOver, unitSettings } from './support/mcp-server.ts';
 
-const TOOLS = ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
+const TOOLS = ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables', 'search_tables'];
 const principal: Principal = { subject: 'alice@example.com', scopes: [], via: 'test' };
 const settings: QuerySettings = unitSettings();
 const mcpSettings: McpSettings = {
@@ -115,7 +115,7 @@ describe('TrinoMcpServer over MCP', () => {
     await h.close();
   });
 
-  it('lists exactly the six tools, all read-only', async () => {
+  it('lists exactly the seven tools, all read-only', async () => {
     const { tools } = await h.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
     for (const tool of tools) {
@@ -313,7 +313,7 @@ describe('TrinoMcpServer with writes enabled (TRINO_ALLOW_WRITE_QUERIES)', () =>
     await h.close();
   });
 
-  it('lists execute_statement as destructive next to the six read-only tools', async () => {
+  it('lists execute_statement as destructive next to the seven read-only tools', async () => {
     const { tools } = await h.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([...TOOLS, 'execute_statement'].sort());
     for (const tool of tools) {

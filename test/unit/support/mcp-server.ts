@@ -6,7 +6,10 @@ import type { QueryPolicy } from '../../../src/domain/policy.ts';
 import type { Logger } from '../../../src/ports/logger.ts';
 import type { QueryEngine } from '../../../src/ports/query-engine.ts';
 import type { QuerySettings } from '../../../src/use-cases/call.ts';
-import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../../src/use-cases/catalog.ts';
+import { ListCatalogs, ListSchemas, ListTables } from '../../../src/use-cases/catalog.ts';
+import { SearchTables, type SearchLimits } from '../../../src/use-cases/search.ts';
+import { BrowseObjects, CompleteNames } from '../../../src/use-cases/browse.ts';
+import { DescribeTableDetailed } from '../../../src/use-cases/table-details.ts';
 import type { QuerySlots } from '../../../src/use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../../src/use-cases/statements.ts';
 import { CapturingLogger } from '../../fakes/capturing-logger.ts';
@@ -17,14 +20,17 @@ export function useCasesOver(
   engine: QueryEngine,
   settings: QuerySettings,
   policy: QueryPolicy,
-  options: { slots?: QuerySlots; catalogsEngine?: QueryEngine } = {},
+  options: { slots?: QuerySlots; catalogsEngine?: QueryEngine; searchLimits?: Partial<SearchLimits> } = {},
 ): UseCases {
   const slots = options.slots ?? roomySlots();
   return {
     listCatalogs: new ListCatalogs(options.catalogsEngine ?? engine, settings, policy, slots),
     listSchemas: new ListSchemas(engine, settings, policy, slots),
     listTables: new ListTables(engine, settings, policy, slots),
-    describeTable: new DescribeTable(engine, settings, policy, slots),
+    describeTable: new DescribeTableDetailed(engine, settings, policy, slots),
+    searchTables: new SearchTables(engine, settings, policy, slots, options.searchLimits),
+    browseObjects: new BrowseObjects(engine, settings, policy, slots),
+    completeNames: new CompleteNames(engine, settings, policy, slots),
     executeQuery: new ExecuteQuery(engine, settings, policy, slots),
     executeStatement: new ExecuteStatement(engine, settings, policy, slots),
     explainQuery: new ExplainQuery(engine, settings, policy, slots),
