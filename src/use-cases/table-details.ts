@@ -48,11 +48,13 @@ export class DescribeTableDetailed extends DescribeTable<DetailedArgs, DetailedD
     const qualified = quoteQualified(name.catalog, name.schema, name.table);
     let sample: TableRows | undefined;
     let stats: TableRows | undefined;
-    if (include.has('sample') && !base.truncated) {
+    // Columns cut by the budget leave nothing for the rest: asked-for parts then come back empty and truncated.
+    if (base.truncated) left = 0;
+    if (include.has('sample')) {
       sample = await this.rowsOf(`SELECT * FROM ${qualified} LIMIT ${SAMPLE_ROWS}`, call, left, SAMPLE_ROWS);
       left -= weight(sample);
     }
-    if (include.has('stats') && !base.truncated) stats = await this.rowsOf(`SHOW STATS FOR ${qualified}`, call, left, Number.MAX_SAFE_INTEGER);
+    if (include.has('stats')) stats = await this.rowsOf(`SHOW STATS FOR ${qualified}`, call, left, Number.MAX_SAFE_INTEGER);
     return { ...base, ...(comment ? { comment } : {}), ...(sample ? { sample } : {}), ...(stats ? { stats } : {}) };
   }
 
@@ -73,10 +75,10 @@ export class DescribeTableDetailed extends DescribeTable<DetailedArgs, DetailedD
 
   /** Runs a read under the policy with what is left of the budget; nothing left is an empty, truncated answer. */
   private async rowsOf(sql: string, call: Call, maxBytes: number, maxRows: number): Promise<TableRows> {
-    const statement = parseStatement(sql);
-    await authorize(statement, 'read', call, { policy: this.policy, engine: this.engine, settings: this.settings });
     const empty = { columns: [], rows: [], truncated: true, truncatedBy: 'bytes' as const };
     if (maxBytes <= 0) return empty;
+    const statement = parseStatement(sql);
+    await authorize(statement, 'read', call, { policy: this.policy, engine: this.engine, settings: this.settings });
     let result: TabularResult;
     try {
       result = await this.read(statement.text, call, { maxRows, maxBytes });

@@ -47,7 +47,7 @@ const tableRows = (what: string) =>
       columns: z.array(columnSchema),
       rows: z.array(z.array(z.unknown())),
       truncated: z.boolean().describe('True when the result size limit left no room for the rest.'),
-      truncatedBy,
+      truncatedBy: truncatedBy.optional(),
       truncatedValues: z.number().int().optional(),
     })
     .describe(what);
