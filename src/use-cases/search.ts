@@ -58,6 +58,9 @@ export function searchLimits(timeoutMs: number): SearchLimits {
   return { catalogTimeoutMs: Math.max(1000, Math.floor(timeoutMs / 4)), scanRows: 1000 };
 }
 
+/** Tables whose column comments a column search reads (one DESCRIBE each). */
+export const COMMENTED_TABLES = 10;
+
 /** Matches shown unless `limit` says otherwise. */
 export const DEFAULT_SEARCH_LIMIT = 50;
 
@@ -192,10 +195,32 @@ export class SearchTables extends UseCase {
         if (call.signal.aborted || !isDomainError(err) || err.code !== 'QUERY_INVALID') throw err;
       }
     }
+    const columnComments = await this.columnComments(call, catalog, hits);
     return hits.map((h) => {
-      const comment = h.column === undefined ? comments.get(`${h.schema}\u0000${h.table}`) : undefined;
+      const comment = h.column === undefined ? comments.get(`${h.schema}\u0000${h.table}`) : columnComments.get(`${h.schema}\u0000${h.table}\u0000${h.column}`);
       return comment ? { ...h, comment } : h;
     });
+  }
+
+  /**
+   * Column comments live only in each table's own description (information_schema.columns
+   * has none): one DESCRIBE per table with matching columns, for the first
+   * COMMENTED_TABLES of them; columns of later tables come without their comment.
+   */
+  private async columnComments(call: Call, catalog: string, hits: SearchHit[]): Promise<Map<string, string>> {
+    const comments = new Map<string, string>();
+    const tables = [...new Map(hits.filter((h) => h.column !== undefined).map((h) => [`${h.schema}\u0000${h.table}`, h])).values()];
+    for (const t of tables.slice(0, COMMENTED_TABLES)) {
+      try {
+        const result = await this.read(`DESCRIBE ${quoteQualified(catalog, t.schema, t.table)}`, call, { maxRows: this.limits.scanRows });
+        for (const [column, , , comment] of result.rows) {
+          if (typeof comment === 'string' && comment.length > 0) comments.set(`${t.schema}\u0000${t.table}\u0000${String(column)}`, comment);
+        }
+      } catch (err) {
+        if (call.signal.aborted || !isDomainError(err) || err.code !== 'QUERY_INVALID') throw err;
+      }
+    }
+    return comments;
   }
 }
 

@@ -65,6 +65,8 @@ describe.each(GENERATIONS)('%s: search_tables', (generation) => {
     const mcp = await session(generation);
     const r = await mcp.callTool('search_tables', { pattern: COLUMN, kind: 'column', catalog: 'memory' });
     expect(matches(r).map((h) => `${h.table}.${h.column}`).sort()).toEqual([ORDERS, SECRET, VIEW].map((t) => `${t}.${COLUMN}`).sort());
+    expect(matches(r).find((h) => h.table === ORDERS)?.comment).toBe('How urgent | shipping is');
+    expect(matches(r).find((h) => h.table === SECRET)?.comment).toBeUndefined();
     const glob = await mcp.callTool('search_tables', { pattern: `ord*${TAG}`, catalog: 'memory', schema: S });
     expect(matches(glob).map((h) => h.table).sort()).toEqual([ORDERS, VIEW].sort());
     // A glob is anchored: the fragment alone as a glob matches no whole name.

@@ -11,7 +11,7 @@ const hitSchema = z.object({
   table: z.string(),
   column: z.string().optional(),
   type: z.string().optional(),
-  comment: z.string().optional().describe("The table's comment, when Trino has one."),
+  comment: z.string().optional().describe("The table's comment (kind table) or the column's (kind column), when Trino has one."),
 });
 
 export const searchOutput = toolOutput({
@@ -55,7 +55,8 @@ export const searchTool: ToolSpec = {
     'Finds tables (kind "table", the default) or columns (kind "column") by name across every catalog this server ' +
     'may see, or within `catalog` (and `schema`). `pattern` is a case-insensitive substring ("order" finds ' +
     '"lineitem_orders"), or a glob over the whole name when it has * or ? ("ord*", "*_id"). Each match carries the ' +
-    "table's comment when Trino has one, and a resource link to the table. The search is bounded: at most `limit` " +
+    "table's comment (for columns, the column's, for the first 10 tables of each catalog) when Trino has one, and a " +
+    'resource link to the table. The search is bounded: at most `limit` ' +
     `matches (default ${DEFAULT_SEARCH_LIMIT}, at most ${env.maxRows}), the result size limit, and ` +
     `${Math.round(env.timeoutMs / 1000)} s in total, with a share per catalog. A catalog that is too slow or fails ` +
     'is skipped and named in `skipped`; then `truncated` is true and the answer is partial. Use get_table_schema on a ' +
