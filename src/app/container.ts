@@ -7,7 +7,10 @@ import { QueryEngine } from '../ports/query-engine.ts';
 import { Logger } from '../ports/logger.ts';
 import { TokenVerifier } from '../ports/token-verifier.ts';
 import type { QuerySettings } from '../use-cases/call.ts';
-import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../use-cases/catalog.ts';
+import { ListCatalogs, ListSchemas, ListTables } from '../use-cases/catalog.ts';
+import { SearchTables } from '../use-cases/search.ts';
+import { BrowseObjects, CompleteNames } from '../use-cases/browse.ts';
+import { DescribeTableDetailed } from '../use-cases/table-details.ts';
 import { QuerySlots } from '../use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery, FetchMore } from '../use-cases/statements.ts';
 import { ResultPages } from '../use-cases/pages.ts';
@@ -107,7 +110,10 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
         listCatalogs: new ListCatalogs(...deps),
         listSchemas: new ListSchemas(...deps),
         listTables: new ListTables(...deps),
-        describeTable: new DescribeTable(...deps),
+        describeTable: new DescribeTableDetailed(...deps),
+        searchTables: new SearchTables(...deps),
+        browseObjects: new BrowseObjects(...deps),
+        completeNames: new CompleteNames(...deps),
         executeQuery: new ExecuteQuery(...deps, pages),
         executeStatement: new ExecuteStatement(...deps),
         explainQuery: new ExplainQuery(...deps),

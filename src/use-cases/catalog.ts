@@ -15,9 +15,9 @@ export abstract class UseCase {
     private readonly slots: QuerySlots,
   ) {}
 
-  /** Runs `work` as one call: one deadline, one query slot, given back however the call ends. */
-  protected async call<T>(principal: Principal, signal: AbortSignal, work: (call: Call) => Promise<T>): Promise<T> {
-    const call = new Call(principal, signal, this.settings.timeoutMs, this.slots);
+  /** Runs `work` as one call: one deadline (TRINO_QUERY_TIMEOUT unless a shorter one is given), one query slot, given back however the call ends. */
+  protected async call<T>(principal: Principal, signal: AbortSignal, work: (call: Call) => Promise<T>, timeoutMs = this.settings.timeoutMs): Promise<T> {
+    const call = new Call(principal, signal, timeoutMs, this.slots);
     try {
       return await work(call);
     } finally {
@@ -137,21 +137,24 @@ export interface ColumnDescription {
  */
 const DESCRIBED_COLUMN_FIELDS = 32;
 
-export class DescribeTable extends UseCase {
-  async execute(
-    args: { table: string; catalog?: string | undefined; schema?: string | undefined },
-    principal: Principal,
-    signal: AbortSignal,
-  ): Promise<TableName & { columns: ColumnDescription[]; truncated: boolean }> {
+export type TableDescription = TableName & { columns: ColumnDescription[]; truncated: boolean };
+
+export class DescribeTable<A extends DescribeArgs = DescribeArgs, R extends TableDescription = TableDescription> extends UseCase {
+  async execute(args: A, principal: Principal, signal: AbortSignal): Promise<R> {
     const name = resolveTableName(args.table, args, this.settings.defaults);
     this.requireVisible(name);
+    return this.call(principal, signal, (call) => this.describe(call, name, args));
+  }
+
+  /** What the answer holds, read under the call (a subclass adds to it in the same call). */
+  protected async describe(call: Call, name: TableName, _args: A): Promise<R> {
     const qualified = quoteQualified(name.catalog, name.schema, name.table);
     let result: TabularResult;
     try {
       // No row cap: a table's columns are read whole, up to the byte budget (a comment or
       // type past the value limit is cut with the marker, like any value).
       const limits = { maxRows: Number.MAX_SAFE_INTEGER, rowOverheadBytes: DESCRIBED_COLUMN_FIELDS };
-      result = await this.call(principal, signal, (call) => this.read(`DESCRIBE ${qualified}`, call, limits));
+      result = await this.read(`DESCRIBE ${qualified}`, call, limits);
     } catch (err) {
       notFound(err, `Table ${qualified}`);
     }
@@ -159,6 +162,12 @@ export class DescribeTable extends UseCase {
       const [colName, type, extra, comment] = r as [string, string, string | null, string | null];
       return { name: colName, type, ...(extra ? { extra } : {}), ...(comment ? { comment } : {}) };
     });
-    return { ...name, columns, truncated: result.truncated };
+    return { ...name, columns, truncated: result.truncated } as R;
   }
+}
+
+export interface DescribeArgs {
+  readonly table: string;
+  readonly catalog?: string | undefined;
+  readonly schema?: string | undefined;
 }

@@ -37,7 +37,47 @@ export interface ToolInfo {
   outputSchema?: unknown;
 }
 
-export interface McpSession {
+/** Resources, prompts and completions, as both client generations offer them. */
+export interface CatalogFeatures {
+  listResources(cursor?: string): Promise<{ resources: Array<{ uri: string; name: string; description?: string }>; nextCursor?: string }>;
+  listResourceTemplates(): Promise<Array<{ uriTemplate: string; name: string }>>;
+  readResource(uri: string): Promise<{ contents: Array<{ uri: string; mimeType?: string; text?: string }> }>;
+  complete(
+    ref: { type: 'ref/resource'; uri: string } | { type: 'ref/prompt'; name: string },
+    argument: { name: string; value: string },
+    context?: Record<string, string>,
+  ): Promise<{ values: string[]; hasMore?: boolean }>;
+  listPrompts(): Promise<Array<{ name: string; arguments?: Array<{ name: string }> }>>;
+  getPrompt(name: string, args: Record<string, string>): Promise<{ messages: Array<{ content: { type: string; text?: string } }> }>;
+  serverCapabilities(): Record<string, unknown> | undefined;
+}
+
+type FeatureClient = {
+  listResources(p?: { cursor?: string }): Promise<unknown>;
+  listResourceTemplates(): Promise<unknown>;
+  readResource(p: { uri: string }): Promise<unknown>;
+  complete(p: unknown): Promise<unknown>;
+  listPrompts(): Promise<unknown>;
+  getPrompt(p: { name: string; arguments: Record<string, string> }): Promise<unknown>;
+  getServerCapabilities(): unknown;
+};
+
+/** The two SDKs' clients have the same methods here, with their own result types. */
+function featuresOf(client: FeatureClient): CatalogFeatures {
+  return {
+    listResources: async (cursor) => (await client.listResources(cursor ? { cursor } : undefined)) as Awaited<ReturnType<CatalogFeatures['listResources']>>,
+    listResourceTemplates: async () => ((await client.listResourceTemplates()) as { resourceTemplates: Array<{ uriTemplate: string; name: string }> }).resourceTemplates,
+    readResource: async (uri) => (await client.readResource({ uri })) as Awaited<ReturnType<CatalogFeatures['readResource']>>,
+    complete: async (ref, argument, context) =>
+      ((await client.complete({ ref, argument, ...(context ? { context: { arguments: context } } : {}) })) as { completion: { values: string[]; hasMore?: boolean } })
+        .completion,
+    listPrompts: async () => ((await client.listPrompts()) as { prompts: Array<{ name: string; arguments?: Array<{ name: string }> }> }).prompts,
+    getPrompt: async (name, args) => (await client.getPrompt({ name, arguments: args })) as Awaited<ReturnType<CatalogFeatures['getPrompt']>>,
+    serverCapabilities: () => client.getServerCapabilities() as Record<string, unknown> | undefined,
+  };
+}
+
+export interface McpSession extends CatalogFeatures {
   readonly generation: Generation;
   callTool(name: string, args?: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
   listTools(): Promise<ToolInfo[]>;
@@ -64,6 +104,7 @@ async function connectV1(transport: StdioTransportV1 | HttpTransportV1): Promise
   const client = new ClientV1({ name: 'it-v1', version: '1.0.0' });
   await client.connect(transport);
   return {
+    ...featuresOf(client as unknown as FeatureClient),
     generation: 'v1 client (@modelcontextprotocol/sdk)',
     callTool: async (name, args = {}, signal) => (await client.callTool({ name, arguments: args }, undefined, requestOptions(signal))) as ToolResult,
     listTools: async () => (await client.listTools()).tools as ToolInfo[],
@@ -76,6 +117,7 @@ async function connectV2(transport: StdioTransportV2 | HttpTransportV2): Promise
   const client = new ClientV2({ name: 'it-v2', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(transport);
   return {
+    ...featuresOf(client as unknown as FeatureClient),
     generation: 'v2 client, protocol 2026-07-28',
     callTool: async (name, args = {}, signal) => (await client.callTool({ name, arguments: args }, requestOptions(signal))) as ToolResult,
     listTools: async () => (await client.listTools()).tools as ToolInfo[],

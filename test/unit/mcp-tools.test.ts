@@ -17,7 +17,7 @@ import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
 import { mcpServerOver, useCasesOver, unitSettings } from './support/mcp-server.ts';
 import { noPages } from '../fakes/no-pages.ts';
 
-const TOOLS = ['execute_query', 'explain_query', 'fetch_more', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'];
+const TOOLS = ['execute_query', 'explain_query', 'fetch_more', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables', 'search_tables'];
 const principal: Principal = { subject: 'alice@example.com', scopes: [], via: 'test' };
 const settings: QuerySettings = unitSettings();
 const mcpSettings: McpSettings = {

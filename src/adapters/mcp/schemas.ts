@@ -19,7 +19,7 @@ const errorFields = {
   queryId: z.string().optional().describe('Trino query id, when a query ran.'),
 };
 
-function toolOutput<T extends z.ZodRawShape>(success: T) {
+export function toolOutput<T extends z.ZodRawShape>(success: T) {
   return z.object({ ...z.object(success).partial().shape, ...errorFields });
 }
 
@@ -44,6 +44,24 @@ const tabularOutput = toolOutput({
     .describe('When more rows exist and can be read: pass it to fetch_more for the next page. Absent at the end of the result.'),
 });
 
+/** What get_table_schema adds on request: a sample and SHOW STATS, each cut by what is left of the result size limit. */
+const tableRows = (what: string) =>
+  z
+    .object({
+      columns: z.array(columnSchema),
+      rows: z.array(z.array(z.unknown())),
+      truncated: z.boolean().describe('True when the result size limit left no room for the rest.'),
+      truncatedBy: truncatedBy.optional(),
+      truncatedValues: z.number().int().optional(),
+    })
+    .describe(what);
+
+const tableExtrasOutput = {
+  comment: z.string().describe("The table's comment, when Trino has one."),
+  sample: tableRows('Up to 10 rows of the table, when include has "sample".'),
+  stats: tableRows('Trino\'s SHOW STATS figures, when include has "stats".'),
+};
+
 export const outputSchemas = {
   list_catalogs: toolOutput({ catalogs: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
   list_schemas: toolOutput({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
@@ -54,6 +72,7 @@ export const outputSchemas = {
     table: z.string(),
     columns: z.array(z.object({ name: z.string(), type: z.string(), extra: z.string().optional(), comment: z.string().optional() })),
     truncated: z.boolean().describe('Present (true) only when the columns reached the result size limit and the rest were not read.'),
+    ...tableExtrasOutput,
   }),
   execute_query: tabularOutput,
   execute_statement: tabularOutput,

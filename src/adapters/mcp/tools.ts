@@ -2,12 +2,18 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/serv
 import { z } from 'zod';
 import type { ToolAccess } from '../../domain/access.ts';
 import { EXPLAIN_TYPES, type Principal, type Truncation } from '../../domain/model.ts';
-import type { DescribeTable, ListCatalogs, ListSchemas, ListTables, NameList } from '../../use-cases/catalog.ts';
+import type { ListCatalogs, ListSchemas, ListTables, NameList } from '../../use-cases/catalog.ts';
+import type { SearchTables } from '../../use-cases/search.ts';
+import type { BrowseObjects, CompleteNames } from '../../use-cases/browse.ts';
+import { TABLE_EXTRAS, type DescribeTableDetailed } from '../../use-cases/table-details.ts';
 import type { ExecuteQuery, ExecuteStatement, ExplainQuery, FetchMore } from '../../use-cases/statements.ts';
 import { fetchMoreTool } from './page-tools.ts';
 import { limitArg, tabular } from './tabular.ts';
 import { singleValueLimit, truncationMarker } from '../../use-cases/result-budget.ts';
-import { renderList } from './render.ts';
+import { renderList, renderTable, type RenderLimits } from './render.ts';
+import { tableLink } from './resource-uri.ts';
+import { searchTool } from './search-tool.ts';
+import { renderExtras } from './table-text.ts';
 import { catalogArg, formatArg, outputSchemas, READ_ANNOTATIONS, schemaArg, sqlArg, WRITE_ANNOTATIONS } from './schemas.ts';
 
 /** The use-cases the tools run. */
@@ -15,7 +21,10 @@ export interface UseCases {
   readonly listCatalogs: ListCatalogs;
   readonly listSchemas: ListSchemas;
   readonly listTables: ListTables;
-  readonly describeTable: DescribeTable;
+  readonly describeTable: DescribeTableDetailed;
+  readonly searchTables: SearchTables;
+  readonly browseObjects: BrowseObjects;
+  readonly completeNames: CompleteNames;
   readonly executeQuery: ExecuteQuery;
   readonly executeStatement: ExecuteStatement;
   readonly explainQuery: ExplainQuery;
@@ -178,25 +187,31 @@ export const TOOLS: readonly ToolSpec[] = [
       'Returns the columns of a table in order, with their Trino types. `table` may be `table`, `schema.table` or ' +
       '`catalog.schema.table`; quote a part that contains a dot with double quotes ("my.table"). Missing parts come ' +
       `from \`catalog\`/\`schema\`, then from the server defaults. At most ${env.maxResultBytes} bytes of columns are ` +
-      'returned; past that `truncated` is true. ' +
+      'returned; past that `truncated` is true. The table comment and column comments come with it when Trino has them. ' +
+      '`include: ["sample"]` adds up to 10 rows of the table, `["stats"]` Trino\'s SHOW STATS figures; they share the ' +
+      'size limit with the columns (what does not fit is cut, and says `truncated`). ' +
       valueLimitText(env, 'columns'),
     input: () =>
       z.object({
         table: z.string().min(1).describe('`table`, `schema.table` or `catalog.schema.table`.'),
         catalog: catalogArg.optional(),
         schema: schemaArg.optional(),
+        include: z.array(z.enum(TABLE_EXTRAS)).max(TABLE_EXTRAS.length).optional().describe('Extras: "sample" (up to 10 rows), "stats" (SHOW STATS).'),
       }),
     output: outputSchemas.get_table_schema,
     async run(u, args, principal, signal, env) {
       const r = await u.describeTable.execute(args, principal, signal);
       const text = [
-        `${r.catalog}.${r.schema}.${r.table}:`,
+        `${r.catalog}.${r.schema}.${r.table}:${r.comment ? ` -- ${r.comment}` : ''}`,
         ...r.columns.map((c) => `${c.name}\t${c.type}${c.extra ? `\t${c.extra}` : ''}${c.comment ? `\t-- ${c.comment}` : ''}`),
         ...(r.truncated ? [`(${r.columns.length} columns shown; the description reached its size limit of ${env.maxResultBytes} bytes.)`] : []),
+        ...renderExtras(r, env),
       ].join('\n');
-      return { result: { content: [{ type: 'text', text }], structuredContent: withTruncation(r) }, rows: r.columns.length };
+      const content = [{ type: 'text' as const, text }, tableLink(r)];
+      return { result: { content, structuredContent: withTruncation(r) }, rows: r.columns.length };
     },
   }),
+  searchTool,
   statementTool({
     name: 'execute_query',
     title: 'Run a read-only SQL query',

@@ -7,6 +7,7 @@ import { Inflight } from '../lifecycle/inflight.ts';
 import { recordToolCall, toolCallRecord } from './call-record.ts';
 import { toolError } from './errors.ts';
 import { confirmWrite, type ConfirmationSettings } from './write-confirmation.ts';
+import { registerCatalogFeatures, SERVED_CAPABILITIES } from './features.ts';
 import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
 
 /** Settings the MCP edge needs to describe its tools truthfully. */
@@ -77,7 +78,7 @@ export class TrinoMcpServer {
     const server = new McpServer(
       { name: this.settings.name, version: this.settings.version },
       {
-        capabilities: { tools: {} },
+        capabilities: SERVED_CAPABILITIES,
         instructions:
           'Explore a Trino cluster: list_catalogs → list_schemas → list_tables → get_table_schema, then execute_query. ' +
           (env.canWrite ? 'Statements that write go through execute_statement.' : 'The server is read-only.'),
@@ -96,8 +97,21 @@ export class TrinoMcpServer {
         (args: unknown, ctx: ServerContext) => this.call(spec, args, ctx, caller, env, server),
       );
     }
+    registerCatalogFeatures(server, { useCases: this.useCases, log: this.log, run: (ctx, what, work) => this.request(ctx, caller, what, work) });
     giveValidationErrorsACode(server);
     return server;
+  }
+
+  /** Runs a request other than a tool call (resources, completions) as its principal, tracked in flight, cancelled with it. */
+  private async request<T>(ctx: ServerContext, caller: Caller, what: string, work: (principal: Principal, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const principal = caller.principalOf ? caller.principalOf(ctx) : caller.principal;
+    if (!principal) throw new Error(`no principal for a ${what} request`);
+    const job = this.inflight.track();
+    try {
+      return await work(principal, AbortSignal.any([ctx.mcpReq.signal, job.controller.signal, ...(caller.signal ? [caller.signal] : [])]));
+    } finally {
+      job.done();
+    }
   }
 
   /** Runs one tool call, tracked in flight until it settles; records the outcome and maps every failure. */

@@ -6,7 +6,10 @@ import type { QueryPolicy } from '../../../src/domain/policy.ts';
 import type { Logger } from '../../../src/ports/logger.ts';
 import type { QueryEngine } from '../../../src/ports/query-engine.ts';
 import type { QuerySettings } from '../../../src/use-cases/call.ts';
-import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../../../src/use-cases/catalog.ts';
+import { ListCatalogs, ListSchemas, ListTables } from '../../../src/use-cases/catalog.ts';
+import { SearchTables, type SearchLimits } from '../../../src/use-cases/search.ts';
+import { BrowseObjects, CompleteNames } from '../../../src/use-cases/browse.ts';
+import { DescribeTableDetailed } from '../../../src/use-cases/table-details.ts';
 import type { QuerySlots } from '../../../src/use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery, FetchMore } from '../../../src/use-cases/statements.ts';
 import { ResultPages, type PagesClock } from '../../../src/use-cases/pages.ts';
@@ -19,7 +22,7 @@ export function useCasesOver(
   engine: QueryEngine,
   settings: QuerySettings,
   policy: QueryPolicy,
-  options: { slots?: QuerySlots; catalogsEngine?: QueryEngine; pages?: ResultPages } = {},
+  options: { slots?: QuerySlots; catalogsEngine?: QueryEngine; pages?: ResultPages; searchLimits?: Partial<SearchLimits> } = {},
 ): UseCases {
   const slots = options.slots ?? roomySlots();
   const pages = options.pages ?? testPages(engine);
@@ -27,7 +30,10 @@ export function useCasesOver(
     listCatalogs: new ListCatalogs(options.catalogsEngine ?? engine, settings, policy, slots),
     listSchemas: new ListSchemas(engine, settings, policy, slots),
     listTables: new ListTables(engine, settings, policy, slots),
-    describeTable: new DescribeTable(engine, settings, policy, slots),
+    describeTable: new DescribeTableDetailed(engine, settings, policy, slots),
+    searchTables: new SearchTables(engine, settings, policy, slots, options.searchLimits),
+    browseObjects: new BrowseObjects(engine, settings, policy, slots),
+    completeNames: new CompleteNames(engine, settings, policy, slots),
     // Pages only when a test asks for them: the others see a cut result cancelled, as before pages.
     executeQuery: new ExecuteQuery(engine, settings, policy, slots, options.pages),
     executeStatement: new ExecuteStatement(engine, settings, policy, slots),

@@ -1,0 +1,10 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+const t = new StdioClientTransport({ command: process.execPath, args: ['dist/app/main.js'], env: { ...process.env, TRINO_HOST: '127.0.0.1', TRINO_PORT: '44279', TRINO_SCHEME: 'http', TRINO_USER: 'lake10', ...JSON.parse(process.argv[3] ?? '{}') }, stderr: 'inherit' });
+const c = new Client({ name: 'x', version: '1' });
+await c.connect(t);
+const r0 = await c.callTool({ name: 'get_table_schema', arguments: JSON.parse(process.argv[2]) });
+console.log(JSON.stringify(r0, null, 1).slice(0, 3000));
+const l = await c.listResources();
+console.log(l.resources.length, l.nextCursor);
+await c.close();
