@@ -32,6 +32,8 @@ export interface Config {
   readonly oauth?: OAuthConfig | undefined;
   /** TRINO_IMPERSONATE: run queries as this claim of the caller's token instead of TRINO_USER. */
   readonly impersonation?: ImpersonationClaim | undefined;
+  /** RATE_LIMIT_PER_MINUTE / RATE_LIMIT_BURST: each principal's token bucket; undefined when off (0). */
+  readonly rateLimit?: { readonly perMinute: number; readonly burst: number } | undefined;
 }
 
 export interface LimitsConfig {
@@ -212,6 +214,10 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (e.TRINO_PASSWORD !== undefined && e.TRINO_USER.includes(':')) {
     errors.push('TRINO_USER: must not contain ":" when TRINO_PASSWORD is set (HTTP Basic authentication splits the user at the first colon)');
   }
+  // Over HTTP a batch costs one token per message: a burst below a full batch would refuse it forever.
+  if (e.RATE_LIMIT_PER_MINUTE > 0 && e.MCP_TRANSPORT === 'http' && e.RATE_LIMIT_BURST < e.MCP_MAX_BATCH_SIZE) {
+    errors.push(`RATE_LIMIT_BURST: ${e.RATE_LIMIT_BURST} is below MCP_MAX_BATCH_SIZE (${e.MCP_MAX_BATCH_SIZE}); a full batch could never pass`);
+  }
   if (impersonate && !oauthOn) errors.push('TRINO_IMPERSONATE: needs OAuth (OAUTH_ENABLED=true): the user comes from the token');
 
   if (errors.length > 0) return { ok: false, errors };
@@ -263,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       },
       oauth,
       impersonation,
+      rateLimit: e.RATE_LIMIT_PER_MINUTE > 0 ? { perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST } : undefined,
     },
   };
 }

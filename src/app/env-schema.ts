@@ -114,6 +114,9 @@ export const envSchema = z.object({
   MCP_KEEPALIVE_TIMEOUT: positiveInt('MCP_KEEPALIVE_TIMEOUT', 3600).default(5),
   MCP_MAX_SSE_STREAMS: positiveInt('MCP_MAX_SSE_STREAMS', 100_000).default(100),
   MCP_MAX_SSE_STREAMS_PER_USER: positiveInt('MCP_MAX_SSE_STREAMS_PER_USER', 10_000).default(5),
+  // 0 turns rate limiting off.
+  RATE_LIMIT_PER_MINUTE: wholeNumber('RATE_LIMIT_PER_MINUTE', 1_000_000).default(600),
+  RATE_LIMIT_BURST: positiveInt('RATE_LIMIT_BURST', 1_000_000).default(60),
   TRINO_OAUTH_ENABLED: bool('TRINO_OAUTH_ENABLED').optional(),
   OAUTH_ENABLED: bool('OAUTH_ENABLED').optional(),
   OAUTH_PROVIDER: oneOf('OAUTH_PROVIDER', ['hmac', 'oidc', 'okta', 'google', 'azure', 'auth0', 'keycloak', 'entra'] as const).optional(),

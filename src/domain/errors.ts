@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'ENGINE_UNAVAILABLE'
   /** Too many queries run already (TRINO_MAX_CONCURRENT_QUERIES, per user or in total); retry shortly. */
   | 'BUSY'
+  /** The caller spent its share of calls (RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST); retry after `retryAfterMs`. */
+  | 'RATE_LIMITED'
   /** Anything else; details only in the server log. */
   | 'INTERNAL';
 
@@ -32,6 +34,7 @@ export const ERROR_CODES = [
   'CANCELLED',
   'ENGINE_UNAVAILABLE',
   'BUSY',
+  'RATE_LIMITED',
   'INTERNAL',
 ] as const satisfies readonly ErrorCode[];
 // Fails to compile when a code is added to ErrorCode but not to ERROR_CODES.
@@ -88,6 +91,8 @@ export interface ErrorDetails {
   readonly rule?: PolicyRule;
   /** Whether the same call may succeed later without changes. */
   readonly retryable?: boolean;
+  /** When retrying may succeed: the wait, in milliseconds (RATE_LIMITED). */
+  readonly retryAfterMs?: number;
 }
 
 export class DomainError extends Error {

@@ -53,6 +53,8 @@ function hint(err: DomainError): string {
       return err.details.retryable === false ? 'Retrying will not help until the operator fixes it.' : 'Retry in a little while.';
     case 'BUSY':
       return 'Too many queries are running; wait a few seconds and call again, one query at a time.';
+    case 'RATE_LIMITED':
+      return `Too many calls in a short time; wait ${Math.ceil((err.details.retryAfterMs ?? 1000) / 1000)} s, then call again, fewer at a time.`;
     case 'INTERNAL':
       return 'This is a server fault; retrying may not help.';
     default: {

@@ -4,6 +4,7 @@ import { Access } from '../../domain/access.ts';
 import { isDomainError } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/model.ts';
 import { Logger } from '../../ports/logger.ts';
+import { principalKey, rateLimited, type RateLimiter } from '../../use-cases/rate-limiter.ts';
 import { Inflight } from '../lifecycle/inflight.ts';
 import { toolError } from './errors.ts';
 import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
@@ -36,6 +37,11 @@ export interface Caller {
    * for is refused.
    */
   readonly principalOf?: ((ctx: ServerContext) => Principal | undefined) | undefined;
+  /**
+   * The rate limit each tool call spends from, over stdio. Over HTTP it is left out: the
+   * HTTP edge spends per message before the server runs anything, and answers 429.
+   */
+  readonly rateLimit?: RateLimiter | undefined;
 }
 
 /**
@@ -98,6 +104,8 @@ export class TrinoMcpServer {
     const started = performance.now();
     const principal = caller.principalOf ? caller.principalOf(ctx) : caller.principal;
     if (!principal) return toolError(new Error(`no principal for a ${spec.name} call`), this.log, spec.name);
+    const allowed = caller.rateLimit?.take(principalKey(principal.subject));
+    if (allowed && !allowed.ok) return toolError(rateLimited(allowed.retryAfterMs), this.log, spec.name);
     const work = this.inflight.track();
     const signal = AbortSignal.any([ctx.mcpReq.signal, work.controller.signal, ...(caller.signal ? [caller.signal] : [])]);
     const audit = { tool: spec.name, user: principal.subject, via: principal.via };
