@@ -88,7 +88,8 @@ export class TrinoMcpServer {
         {
           title: spec.title,
           description: spec.description(env),
-          inputSchema: spec.input(env),
+          // Strict: an argument the tool does not know (a typo like `limt`) is refused, not silently ignored.
+          inputSchema: spec.input(env).strict(),
           outputSchema: spec.output,
           annotations: spec.annotations,
         },
