@@ -100,6 +100,9 @@ export interface OAuthConfig {
   readonly writeScope?: string | undefined;
 }
 
+/** RATE_LIMIT_PER_MINUTE over HTTP when unset: ten calls a second per principal, far above an assistant's pace. */
+const DEFAULT_RATE_PER_MINUTE = 600;
+
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 function list(value: string | undefined): string[] {
@@ -214,8 +217,11 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (e.TRINO_PASSWORD !== undefined && e.TRINO_USER.includes(':')) {
     errors.push('TRINO_USER: must not contain ":" when TRINO_PASSWORD is set (HTTP Basic authentication splits the user at the first colon)');
   }
+  // On by default over HTTP, where many principals share one server; over stdio the one
+  // caller is the operator's own client, already bounded by the query caps: off unless set.
+  const perMinute = e.RATE_LIMIT_PER_MINUTE ?? (e.MCP_TRANSPORT === 'http' ? DEFAULT_RATE_PER_MINUTE : 0);
   // Over HTTP a batch costs one token per message: a burst below a full batch would refuse it forever.
-  if (e.RATE_LIMIT_PER_MINUTE > 0 && e.MCP_TRANSPORT === 'http' && e.RATE_LIMIT_BURST < e.MCP_MAX_BATCH_SIZE) {
+  if (perMinute > 0 && e.MCP_TRANSPORT === 'http' && e.RATE_LIMIT_BURST < e.MCP_MAX_BATCH_SIZE) {
     errors.push(`RATE_LIMIT_BURST: ${e.RATE_LIMIT_BURST} is below MCP_MAX_BATCH_SIZE (${e.MCP_MAX_BATCH_SIZE}); a full batch could never pass`);
   }
   if (impersonate && !oauthOn) errors.push('TRINO_IMPERSONATE: needs OAuth (OAUTH_ENABLED=true): the user comes from the token');
@@ -269,7 +275,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       },
       oauth,
       impersonation,
-      rateLimit: e.RATE_LIMIT_PER_MINUTE > 0 ? { perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST } : undefined,
+      rateLimit: perMinute > 0 ? { perMinute, burst: e.RATE_LIMIT_BURST } : undefined,
     },
   };
 }

@@ -81,12 +81,14 @@ describe('RateLimiter: a token bucket per key', () => {
 });
 
 describe('RATE_LIMIT_PER_MINUTE and RATE_LIMIT_BURST', () => {
-  it('are on by default: 600 per minute, bursts of 60', () => {
-    expect(ok({}).rateLimit).toEqual({ perMinute: 600, burst: 60 });
+  it('are on by default over HTTP: 600 per minute, bursts of 60; off by default over stdio', () => {
+    expect(ok({ MCP_TRANSPORT: 'http' }).rateLimit).toEqual({ perMinute: 600, burst: 60 });
+    expect(ok({}).rateLimit).toBeUndefined();
+    expect(ok({ RATE_LIMIT_PER_MINUTE: '30', RATE_LIMIT_BURST: '5' }).rateLimit).toEqual({ perMinute: 30, burst: 5 });
   });
 
   it('RATE_LIMIT_PER_MINUTE=0 turns rate limiting off', () => {
-    expect(ok({ RATE_LIMIT_PER_MINUTE: '0' }).rateLimit).toBeUndefined();
+    expect(ok({ MCP_TRANSPORT: 'http', RATE_LIMIT_PER_MINUTE: '0' }).rateLimit).toBeUndefined();
   });
 
   it('refuses bad values with one line naming the variable', () => {
