@@ -74,7 +74,7 @@ it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected 
   const started = Date.now();
   let end = Number.POSITIVE_INFINITY;
   let warmedAt = 0;
-  let baseline: HeldMemory = { rss: 0, heapUsed: 0, external: 0 };
+  let baseline: HeldMemory = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
   const answered = sessions.map(() => 0);
   let unexpectedBefore = 0;
   const warmedUp = (async () => {
@@ -134,7 +134,8 @@ it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected 
     `  HTTP statuses: ${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(', ')}; 5xx: ${fiveXx}`,
     `  unexpected tool errors: ${unexpected.length} (${duringWarmup} in the warm-up)${unexpected.length ? ` (first: ${unexpected.slice(0, 3).join(' | ')})` : ''}`,
     `  after a full GC: RSS ${mb(baseline.rss)} after warm-up (${(warmedAt / 1000).toFixed(0)} s, ${WARMUP_CALLS} answers per client), ${mb(held.rss)} at the end (${(drift * 100).toFixed(1)} %); ` +
-      `heap used ${mb(baseline.heapUsed)} → ${mb(held.heapUsed)} (${(heapDrift * 100).toFixed(1)} %); RSS max while running ${mb(Math.max(...rss.map((s) => s.bytes)))}`,
+      `heap used ${mb(baseline.heapUsed)} → ${mb(held.heapUsed)} (${(heapDrift * 100).toFixed(1)} %), heap total ${mb(baseline.heapTotal)} → ${mb(held.heapTotal)}, ` +
+      `external ${mb(baseline.external)} → ${mb(held.external)}; RSS max while running ${mb(Math.max(...rss.map((s) => s.bytes)))}`,
     `  Trino queries of this server: ${total}, left running: ${left}`,
   ].join('\n');
   console.log(summary);

@@ -6,7 +6,10 @@
 export interface HeldMemory {
   readonly rss: number;
   readonly heapUsed: number;
+  /** What V8 holds for its heap, used or not: RSS beyond it is native memory. */
+  readonly heapTotal: number;
   readonly external: number;
+  readonly arrayBuffers: number;
 }
 
 export async function inspectorUrl(port: number): Promise<string> {
