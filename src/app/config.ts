@@ -36,6 +36,8 @@ export interface Config {
   /** LOG_LEVEL: the least severe level written. */
   readonly logLevel: LogLevel;
   readonly results: ResultsConfig;
+  /** RATE_LIMIT_PER_MINUTE / RATE_LIMIT_BURST: each principal's token bucket; undefined when off (0). */
+  readonly rateLimit?: { readonly perMinute: number; readonly burst: number } | undefined;
 }
 
 /** Result pages, the rendering of results, and the confirmation of writes. */
@@ -113,6 +115,9 @@ export interface OAuthConfig {
   /** OAUTH_WRITE_SCOPE: needed, on top of the required scopes, for execute_statement. */
   readonly writeScope?: string | undefined;
 }
+
+/** RATE_LIMIT_PER_MINUTE over HTTP when unset: ten calls a second per principal, far above an assistant's pace. */
+const DEFAULT_RATE_PER_MINUTE = 600;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
@@ -228,6 +233,13 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (e.TRINO_PASSWORD !== undefined && e.TRINO_USER.includes(':')) {
     errors.push('TRINO_USER: must not contain ":" when TRINO_PASSWORD is set (HTTP Basic authentication splits the user at the first colon)');
   }
+  // On by default over HTTP, where many principals share one server; over stdio the one
+  // caller is the operator's own client, already bounded by the query caps: off unless set.
+  const perMinute = e.RATE_LIMIT_PER_MINUTE ?? (e.MCP_TRANSPORT === 'http' ? DEFAULT_RATE_PER_MINUTE : 0);
+  // Over HTTP a batch costs one token per message: a burst below a full batch would refuse it forever.
+  if (perMinute > 0 && e.MCP_TRANSPORT === 'http' && e.RATE_LIMIT_BURST < e.MCP_MAX_BATCH_SIZE) {
+    errors.push(`RATE_LIMIT_BURST: ${e.RATE_LIMIT_BURST} is below MCP_MAX_BATCH_SIZE (${e.MCP_MAX_BATCH_SIZE}); a full batch could never pass`);
+  }
   if (impersonate && !oauthOn) errors.push('TRINO_IMPERSONATE: needs OAuth (OAUTH_ENABLED=true): the user comes from the token');
 
   if (errors.length > 0) return { ok: false, errors };
@@ -286,6 +298,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         markUntrusted: e.TRINO_MARK_UNTRUSTED,
         writeConfirmation: e.TRINO_WRITE_CONFIRMATION,
       },
+      rateLimit: perMinute > 0 ? { perMinute, burst: e.RATE_LIMIT_BURST } : undefined,
     },
   };
 }

@@ -123,6 +123,9 @@ export const envSchema = z.object({
   MCP_MAX_SSE_STREAMS: positiveInt('MCP_MAX_SSE_STREAMS', 100_000).default(100),
   MCP_MAX_SSE_STREAMS_PER_USER: positiveInt('MCP_MAX_SSE_STREAMS_PER_USER', 10_000).default(5),
   LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS).default('info'),
+  // 0 turns rate limiting off; unset, it is on over HTTP only (see loadConfig).
+  RATE_LIMIT_PER_MINUTE: wholeNumber('RATE_LIMIT_PER_MINUTE', 1_000_000).optional(),
+  RATE_LIMIT_BURST: positiveInt('RATE_LIMIT_BURST', 1_000_000).default(60),
   TRINO_OAUTH_ENABLED: bool('TRINO_OAUTH_ENABLED').optional(),
   OAUTH_ENABLED: bool('OAUTH_ENABLED').optional(),
   OAUTH_PROVIDER: oneOf('OAUTH_PROVIDER', ['hmac', 'oidc', 'okta', 'google', 'azure', 'auth0', 'keycloak', 'entra'] as const).optional(),

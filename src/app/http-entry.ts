@@ -7,6 +7,7 @@ import { discoverProvider, type ProviderMetadata } from '../adapters/auth/oidc-d
 import { createHttpApp, type HttpAuth } from '../adapters/http/app.ts';
 import { listen, shutdown } from '../adapters/http/lifecycle.ts';
 import { ProviderMetadataCache } from '../adapters/http/oauth-routes.ts';
+import { HttpRateLimits } from '../adapters/http/rate-limit.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -84,6 +85,7 @@ export async function startHttp(
     auth,
     log,
     inflight,
+    rateLimits: config.rateLimit ? new HttpRateLimits(config.rateLimit) : undefined,
   });
   let server: Server;
   try {

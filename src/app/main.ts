@@ -5,6 +5,7 @@ import { serveOverStdio } from '../adapters/stdio/serve.ts';
 import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Logger } from '../ports/logger.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
+import { RateLimiter } from '../use-cases/rate-limiter.ts';
 import { loadConfig, type Config } from './config.ts';
 import { runCli } from './cli.ts';
 import { buildContainer, productVersion } from './container.ts';
@@ -20,7 +21,9 @@ function serveStdio(config: Config, log: Logger): void {
   const container = buildContainer(config, log);
   const principal = { subject: config.trino.user, scopes: [], via: 'stdio' };
   const servers = container.get(TrinoMcpServer);
-  const handle = serveOverStdio(servers, principal, log);
+  // One principal over stdio: one bucket.
+  const rateLimit = config.rateLimit ? new RateLimiter({ ...config.rateLimit, maxKeys: 1 }) : undefined;
+  const handle = serveOverStdio(servers, principal, log, rateLimit);
   const inflight = container.get(Inflight);
   const stop = (signal: string) => {
     log.info('stopping', { signal });

@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'CURSOR_EXPIRED'
   /** The user declined or cancelled the confirmation of a write, or the client cannot ask for one; nothing ran. */
   | 'NOT_CONFIRMED'
+  /** The caller spent its share of calls (RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST); retry after `retryAfterMs`. */
+  | 'RATE_LIMITED'
   /** Anything else; details only in the server log. */
   | 'INTERNAL';
 
@@ -41,6 +43,7 @@ export const ERROR_CODES = [
   'CURSOR_INVALID',
   'CURSOR_EXPIRED',
   'NOT_CONFIRMED',
+  'RATE_LIMITED',
   'INTERNAL',
 ] as const satisfies readonly ErrorCode[];
 // Fails to compile when a code is added to ErrorCode but not to ERROR_CODES.
@@ -97,6 +100,8 @@ export interface ErrorDetails {
   readonly rule?: PolicyRule;
   /** Whether the same call may succeed later without changes. */
   readonly retryable?: boolean;
+  /** When retrying may succeed: the wait, in milliseconds (RATE_LIMITED). */
+  readonly retryAfterMs?: number;
 }
 
 export class DomainError extends Error {

@@ -343,12 +343,16 @@ export interface LocalTrino {
   readonly runDir: string;
 }
 
-/** Starts a local Trino in its own process group. `persistent` leaves it running after this process exits. */
-export async function startLocalTrino(options: { runDir: string; persistent: boolean; log?: Log }): Promise<LocalTrino> {
+/**
+ * Starts a local Trino in its own process group. `persistent` leaves it running after this
+ * process exits. `port` starts it on a given port (a private Trino started again where a
+ * server under test still points); a free one otherwise.
+ */
+export async function startLocalTrino(options: { runDir: string; persistent: boolean; log?: Log; port?: number }): Promise<LocalTrino> {
   const log = options.log ?? defaultLog;
   const jdk = findJdk();
   const home = await ensureInstalled(jdk, log);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   rmSync(options.runDir, { recursive: true, force: true });
   mkdirSync(options.runDir, { recursive: true });
   const etc = writeEtc(options.runDir, port);

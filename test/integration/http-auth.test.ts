@@ -503,6 +503,14 @@ describe('key rotation and an unreachable IdP', () => {
     expect(Date.now() - firstFetchAt).toBeGreaterThan(SHORT_COOLDOWN_S * 1000);
     await expectProviderUnavailable(await post(idle.url, `Bearer ${idleTokens.kid3}`));
   });
+
+  it('IdP back: the key it was down for is fetched and used, without a restart', async () => {
+    await idp.start();
+    // `idle` answered 503 for this kid while the IdP was down; once its cooldown has passed it may fetch again.
+    await waitUntil(Date.now() + SHORT_COOLDOWN_S * 1000 + 500);
+    const res = await post(idle.url, `Bearer ${idleTokens.kid3}`);
+    expect(res.status, await res.text()).toBe(200);
+  });
 });
 
 describe('identity provider unreachable at start', () => {

@@ -10,6 +10,7 @@ import { bearerAuth } from './bearer-auth.ts';
 import { corsForAllowedOrigins, errorBoundary, hostAndOriginGuard, securityHeaders, trackInflight, type GuardSettings } from './guards.ts';
 import { legacySseRoutes, type SseLimits } from './legacy-sse.ts';
 import { metadataPathFor, oauthRoutes, type ProviderMetadataCache } from './oauth-routes.ts';
+import type { HttpRateLimits } from './rate-limit.ts';
 import { rpcGate } from './rpc-gate.ts';
 import { streamableEndpoint } from './streamable.ts';
 
@@ -49,8 +50,10 @@ export function createHttpApp(deps: {
   auth?: HttpAuth | undefined;
   log: Logger;
   inflight: Inflight;
+  /** RATE_LIMIT_*: undefined when off. */
+  rateLimits?: HttpRateLimits | undefined;
 }) {
-  const { settings, servers, access, auth, log, inflight } = deps;
+  const { settings, servers, access, auth, log, inflight, rateLimits } = deps;
   const app = new Koa({ proxy: settings.trustProxy });
   // What reaches Koa past errorBoundary are mostly errors of the connection itself (a
   // request timeout, a reset): the client's doing, logged as JSON rather than printed with
@@ -78,14 +81,16 @@ export function createHttpApp(deps: {
     ctx.path === '/sse' || ctx.path === '/messages'
       ? `${origin(ctx)}/.well-known/oauth-protected-resource/sse`
       : `${origin(ctx)}${metadataPathFor(settings.resourceUrl)}`;
-  const authenticate = auth
+  const verify = auth
     ? bearerAuth({ verifier: auth.verifier, requiredScopes: access.scopesFor('read'), resourceMetadataUrl, log })
     : async (ctx: Context, next: Next) => {
         ctx.state['principal'] = ANONYMOUS;
         await next();
       };
+  const authenticate = rateLimits && auth ? rateLimits.guardAuthentication(verify) : verify;
 
-  const gate = rpcGate({ access, oauth: Boolean(auth), maxBatchSize: settings.maxBatchSize, resourceMetadataUrl, log });
+  const spend = rateLimits ? (ctx: Context, cost: number) => rateLimits.spend(ctx, cost) : undefined;
+  const gate = rpcGate({ access, oauth: Boolean(auth), maxBatchSize: settings.maxBatchSize, resourceMetadataUrl, log, spend });
   const streamable = streamableEndpoint({ servers, gate, settings: { maxBodyBytes: settings.maxBodyBytes }, log });
   router.all('/mcp', authenticate, streamable);
   router.post('/sse', authenticate, streamable);

@@ -51,12 +51,15 @@ export interface RpcGateSettings {
   readonly resourceMetadataUrl: (ctx: Context) => string;
   /** Where the audit line of a refusal goes (as bearer-auth writes it). */
   readonly log?: Logger | undefined;
+  /** Spends `cost` of the caller's rate limit, or answers 429 and returns false (HttpRateLimits.spend). */
+  readonly spend?: ((ctx: Context, cost: number) => boolean) | undefined;
 }
 
 /**
  * What the HTTP edge checks in a body before any of its messages runs, the same at /mcp,
  * POST /sse and /messages: the batch size (a body of more than MCP_MAX_BATCH_SIZE
  * messages is refused whole, 400 Invalid Request, so none of them starts a query), and
+ * the rate limit of the caller (one token per message; 429 when spent), and
  * the scope gate (the first tools/call beyond the token of *this* request gets the 403
  * scope challenge that lets the client ask for more). Returns the messages, or undefined
  * once it has answered the request.
@@ -87,6 +90,8 @@ export function rpcGate(settings: RpcGateSettings) {
 
   return (ctx: Context, raw: Buffer, options: { strict: boolean }): readonly RpcMessage[] | undefined => {
     const body = rpcBody(raw);
+    // One token per message: a batch is as many calls as it holds.
+    if (settings.spend && !settings.spend(ctx, body.json ? Math.max(1, Math.min(body.count, maxBatchSize)) : 1)) return undefined;
     if (!body.json) {
       if (!options.strict) return [];
       refuseRpc(ctx, 400, PARSE_ERROR, 'Parse error: the body is not JSON.');

@@ -59,6 +59,8 @@ function hint(err: DomainError): string {
       return 'The rest of that result is gone; run the query again (with a WHERE clause or LIMIT if it is large).';
     case 'NOT_CONFIRMED':
       return 'Nothing was run. Do not retry unless the user asks for the change again.';
+    case 'RATE_LIMITED':
+      return `Too many calls in a short time; wait ${Math.ceil((err.details.retryAfterMs ?? 1000) / 1000)} s, then call again, fewer at a time.`;
     case 'INTERNAL':
       return 'This is a server fault; retrying may not help.';
     default: {

@@ -15,6 +15,7 @@ const errorFields = {
   errorName: z.string().optional().describe("Errors only: Trino's error name, e.g. SYNTAX_ERROR."),
   rule: z.enum(POLICY_RULES).optional().describe('Errors only: the policy rule that refused the statement.'),
   retryable: z.boolean().optional().describe('Errors only: whether retrying later may succeed.'),
+  retryAfterMs: z.number().int().optional().describe('Errors only: how long to wait before retrying (RATE_LIMITED).'),
   ref: z.string().optional().describe('Errors only: reference of an internal error in the server log.'),
   queryId: z.string().optional().describe('Trino query id, when a query ran.'),
 };

@@ -3,6 +3,7 @@ import { inject, injectable } from 'inversify';
 import { Access } from '../../domain/access.ts';
 import type { Principal } from '../../domain/model.ts';
 import { Logger } from '../../ports/logger.ts';
+import { principalKey, rateLimited, type RateLimiter } from '../../use-cases/rate-limiter.ts';
 import { Inflight } from '../lifecycle/inflight.ts';
 import { recordToolCall, toolCallRecord } from './call-record.ts';
 import { toolError } from './errors.ts';
@@ -42,6 +43,11 @@ export interface Caller {
    * for is refused.
    */
   readonly principalOf?: ((ctx: ServerContext) => Principal | undefined) | undefined;
+  /**
+   * The rate limit each tool call spends from, over stdio. Over HTTP it is left out: the
+   * HTTP edge spends per message before the server runs anything, and answers 429.
+   */
+  readonly rateLimit?: RateLimiter | undefined;
 }
 
 /**
@@ -90,7 +96,8 @@ export class TrinoMcpServer {
         {
           title: spec.title,
           description: spec.description(env),
-          inputSchema: spec.input(env),
+          // Strict: an argument the tool does not know (a typo like `limt`) is refused, not silently ignored.
+          inputSchema: spec.input(env).strict(),
           outputSchema: spec.output,
           annotations: spec.annotations,
         },
@@ -122,6 +129,12 @@ export class TrinoMcpServer {
       const error = new Error(`no principal for a ${spec.name} call`);
       const result = toolError(error, this.log, spec.name);
       recordToolCall(this.log, toolCallRecord({ tool: spec.name, startedAt, result, error }));
+      return result;
+    }
+    const allowed = caller.rateLimit?.take(principalKey(principal.subject));
+    if (allowed && !allowed.ok) {
+      const result = toolError(rateLimited(allowed.retryAfterMs), this.log, spec.name);
+      recordToolCall(this.log, toolCallRecord({ tool: spec.name, user: principal.subject, via: principal.via, startedAt, result }));
       return result;
     }
     if (spec.access === 'write') {
