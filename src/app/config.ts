@@ -2,6 +2,7 @@ import { validatePatterns, type AllowlistSpec } from '../domain/allowlist.ts';
 import { isLoopbackHost } from '../domain/loopback.ts';
 import type { NameDefaults } from '../domain/model.ts';
 import { envSchema } from './env-schema.ts';
+import { observabilityConfig, type ObservabilityConfig } from './observability-config.ts';
 
 /** The effective configuration, typed. Built only by loadConfig. */
 export interface Config {
@@ -32,6 +33,7 @@ export interface Config {
   readonly oauth?: OAuthConfig | undefined;
   /** TRINO_IMPERSONATE: run queries as this claim of the caller's token instead of TRINO_USER. */
   readonly impersonation?: ImpersonationClaim | undefined;
+  readonly observability: ObservabilityConfig;
 }
 
 export interface LimitsConfig {
@@ -214,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   }
   if (impersonate && !oauthOn) errors.push('TRINO_IMPERSONATE: needs OAuth (OAUTH_ENABLED=true): the user comes from the token');
 
+  const observability = observabilityConfig(e, errors);
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -263,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       },
       oauth,
       impersonation,
+      observability,
     },
   };
 }

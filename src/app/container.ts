@@ -8,13 +8,15 @@ import { Logger } from '../ports/logger.ts';
 import { TokenVerifier } from '../ports/token-verifier.ts';
 import type { QuerySettings } from '../use-cases/call.ts';
 import { DescribeTable, ListCatalogs, ListSchemas, ListTables } from '../use-cases/catalog.ts';
-import { QuerySlots } from '../use-cases/query-slots.ts';
+import { QuerySlots, realTimer, SlotWaits } from '../use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../use-cases/statements.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { UseCases } from '../adapters/mcp/tools.ts';
 import { McpSettings, TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
+import { CallObserver } from '../adapters/mcp/call-observer.ts';
 import type { Config } from './config.ts';
+import type { Telemetry } from './telemetry.ts';
 
 export const AppConfig = Symbol.for('AppConfig');
 /** The query policy: a domain object, bound here with a factory (the domain stays free of inversify). */
@@ -74,7 +76,7 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
         maxConcurrentPerUser: limits.maxConcurrentQueriesPerUser,
         maxQueued: limits.maxQueuedQueries,
         queueTimeoutMs: limits.queueTimeoutMs,
-      });
+      }, realTimer, ctx.get<SlotWaits>(SlotWaits, { optional: true }));
     })
     .inSingletonScope();
   bind<UseCases>(UseCases)
@@ -119,13 +121,18 @@ export const mcpModule = new ContainerModule(({ bind }) => {
 });
 
 /** The composition root: every binding of the application. */
-export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier): Container {
+export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier, telemetry?: Telemetry): Container {
   const container = new Container();
   container.bind<Config>(AppConfig).toConstantValue(config);
   container.bind<Logger>(Logger).toConstantValue(logger);
   // Set up before the container (OIDC discovery is asynchronous), bound here so that
   // everything that needs it finds it in one place.
   if (verifier) container.bind<TokenVerifier>(TokenVerifier).toConstantValue(verifier);
+  if (telemetry) {
+    container.bind<CallObserver>(CallObserver).toConstantValue(telemetry.callObserver);
+    if (telemetry.slotWaits) container.bind<SlotWaits>(SlotWaits).toConstantValue(telemetry.slotWaits);
+    container.onActivation<QueryEngine>(QueryEngine, (_ctx, engine) => telemetry.wrapEngine(engine));
+  }
   container.load(trinoModule, useCaseModule, mcpModule);
   return container;
 }

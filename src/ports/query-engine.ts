@@ -6,6 +6,8 @@ export interface QueryRequest {
   readonly principal: Principal;
   readonly catalog?: string | undefined;
   readonly schema?: string | undefined;
+  /** The caller's trace id, for the engine's query history to link back to the trace. */
+  readonly traceToken?: string | undefined;
 }
 
 /**

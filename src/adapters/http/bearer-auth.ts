@@ -10,6 +10,8 @@ export interface BearerAuthSettings {
   /** URL of the RFC 9728 metadata for the resource a request addressed. */
   readonly resourceMetadataUrl: (ctx: Context) => string;
   readonly log: Logger;
+  /** Told the kind of every refusal (metrics); never the token. */
+  readonly onFailure?: ((kind: AuthFailure['kind']) => void) | undefined;
 }
 
 /** Every way a request can fail authentication at the HTTP edge; `answer` maps each exactly once. */
@@ -99,7 +101,10 @@ function verificationFailure(err: unknown): AuthFailure {
  * Principal is in `ctx.state.principal`.
  */
 export function bearerAuth(settings: BearerAuthSettings) {
-  const fail = (ctx: Context, failure: AuthFailure) => answer(ctx, failure, settings.requiredScopes, settings.resourceMetadataUrl(ctx));
+  const fail = (ctx: Context, failure: AuthFailure) => {
+    settings.onFailure?.(failure.kind);
+    answer(ctx, failure, settings.requiredScopes, settings.resourceMetadataUrl(ctx));
+  };
   return async (ctx: Context, next: Next): Promise<void> => {
     if (ctx.URL.searchParams.has('access_token')) return fail(ctx, { kind: 'token_in_url' });
     const header = ctx.get('Authorization');

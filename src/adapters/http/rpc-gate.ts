@@ -48,6 +48,8 @@ export interface RpcGateSettings {
   /** MCP_MAX_BATCH_SIZE. */
   readonly maxBatchSize: number;
   readonly resourceMetadataUrl: (ctx: Context) => string;
+  /** Told of every scope refusal (metrics). */
+  readonly onFailure?: ((kind: 'insufficient_scope') => void) | undefined;
 }
 
 /**
@@ -74,6 +76,7 @@ export function rpcGate(settings: RpcGateSettings) {
       // A tool the server does not offer at all is the SDK's to answer (unknown tool).
       if (!spec || !access.offered(spec.access) || access.allows(principal, spec.access)) continue;
       const scopes = access.scopesFor(spec.access);
+      settings.onFailure?.('insufficient_scope');
       answer(ctx, { kind: 'insufficient_scope', scopes, description: `${spec.name} needs the scope(s) ${scopes.join(' ')}.` }, scopes, settings.resourceMetadataUrl(ctx));
       return true;
     }

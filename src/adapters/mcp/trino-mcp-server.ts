@@ -1,10 +1,11 @@
 import { McpServer, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { Access } from '../../domain/access.ts';
 import { isDomainError } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/model.ts';
 import { Logger } from '../../ports/logger.ts';
 import { Inflight } from '../lifecycle/inflight.ts';
+import { CallObserver, NO_OBSERVER, traceCarrierOf } from './call-observer.ts';
 import { toolError } from './errors.ts';
 import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
 
@@ -50,6 +51,7 @@ export class TrinoMcpServer {
     @inject(UseCases) private readonly useCases: UseCases,
     @inject(Inflight) private readonly inflight: Inflight,
     @inject(Logger) private readonly log: Logger,
+    @inject(CallObserver) @optional() private readonly observer: CallObserver = NO_OBSERVER,
   ) {}
 
   /** The tools this principal may call: what tools/list shows and what the server registers. */
@@ -101,13 +103,16 @@ export class TrinoMcpServer {
     const work = this.inflight.track();
     const signal = AbortSignal.any([ctx.mcpReq.signal, work.controller.signal, ...(caller.signal ? [caller.signal] : [])]);
     const audit = { tool: spec.name, user: principal.subject, via: principal.via };
+    const observed = this.observer.start(spec.name, traceCarrierOf(ctx.mcpReq._meta, ctx.http?.req?.headers));
     try {
-      const { result, queryId, rows } = await spec.run(this.useCases, args as never, principal, signal, env);
+      const { result, queryId, rows } = await observed.run(() => spec.run(this.useCases, args as never, principal, signal, env));
+      observed.end({ code: 'ok', queryId, durationMs: performance.now() - started });
       this.log.info('tool call', { ...audit, queryId, rows, durationMs: Math.round(performance.now() - started), outcome: 'ok' });
       return result;
     } catch (err) {
       const result = toolError(err, this.log, spec.name);
       const structured = result.structuredContent as { code: string; queryId?: string };
+      observed.end({ code: structured.code, queryId: structured.queryId, durationMs: performance.now() - started });
       this.log.info('tool call', {
         ...audit,
         queryId: structured.queryId,

@@ -182,6 +182,7 @@ export class TrinoQueryEngine implements QueryEngine {
         // Attribution: who asked, for Trino's query history and event listeners.
         'X-Trino-Client-Info': clientInfo(p),
         'X-Trino-Client-Tags': 'trino-mcp',
+        ...(request.traceToken ? { 'X-Trino-Trace-Token': request.traceToken } : {}),
       },
     };
     const trino = Trino.create(options);
