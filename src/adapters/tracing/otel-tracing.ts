@@ -81,7 +81,9 @@ export function startTracing(options: TracingOptions): Tracing {
     }),
     async shutdown() {
       await provider.shutdown();
-      contextManager.disable();
+      // Unregistered, so that a later start in the same process (tests) registers its own.
+      context.disable();
+      propagation.disable();
     },
   };
 }
