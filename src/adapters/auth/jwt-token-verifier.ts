@@ -191,7 +191,7 @@ export class JwksTokenVerifier implements TokenVerifier {
    * verifier that has none yet fetches them now. Bounded by the fetch timeout.
    */
   async holdsKeys(): Promise<boolean> {
-    if (this.remote.jwks()) return true;
+    if (this.remote.jwks()?.keys.length) return true;
     try {
       await this.remote.reload();
     } catch {
