@@ -93,6 +93,16 @@ async function otlpReceiver(): Promise<{ url: string; spans: Array<Record<string
 }
 
 describe('traces', () => {
+  it('a browser client may send traceparent and tracestate (CORS preflight)', async () => {
+    const server = await start();
+    const res = await fetch(server.url, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://127.0.0.1:6274', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'traceparent, tracestate' },
+    });
+    const allowed = (res.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+    expect(allowed).toEqual(expect.arrayContaining(['traceparent', 'tracestate']));
+  });
+
   it.each(GENERATIONS)("%s: the HTTP traceparent continues the client's trace, and Trino records the trace id", async (generation) => {
     const receiver = await otlpReceiver();
     try {
