@@ -3,6 +3,10 @@ import { validatePatterns, type AllowlistSpec } from '../domain/allowlist.ts';
 import { isLoopbackHost } from '../domain/loopback.ts';
 import type { NameDefaults } from '../domain/model.ts';
 import { envSchema } from './env-schema.ts';
+import { observabilityConfig, type ObservabilityConfig } from './observability-config.ts';
+import type { LimitsConfig, ResultsConfig } from './config-parts.ts';
+
+export type { LimitsConfig, ResultsConfig } from './config-parts.ts';
 
 /** The effective configuration, typed. Built only by loadConfig. */
 export interface Config {
@@ -36,35 +40,9 @@ export interface Config {
   /** LOG_LEVEL: the least severe level written. */
   readonly logLevel: LogLevel;
   readonly results: ResultsConfig;
+  readonly observability: ObservabilityConfig;
   /** RATE_LIMIT_PER_MINUTE / RATE_LIMIT_BURST: each principal's token bucket; undefined when off (0). */
   readonly rateLimit?: { readonly perMinute: number; readonly burst: number } | undefined;
-}
-
-/** Result pages, the rendering of results, and the confirmation of writes. */
-export interface ResultsConfig {
-  /** TRINO_CURSOR_TTL, in ms: how long the pages of one result can be read, from its first page. */
-  readonly cursorTtlMs: number;
-  /** MCP_CURSOR_SECRET: the key of cursors shared by replicas; unset, each process draws its own. */
-  readonly cursorSecret?: string | undefined;
-  /** TRINO_MARK_UNTRUSTED: result values go in a fenced block marked as data, not instructions. */
-  readonly markUntrusted: boolean;
-  /** TRINO_WRITE_CONFIRMATION: ask the user before execute_statement runs (elicit), or not (none). */
-  readonly writeConfirmation: 'elicit' | 'none';
-}
-
-export interface LimitsConfig {
-  /** TRINO_MAX_RESULT_BYTES: rendered bytes of one result before it is truncated and the query cancelled. */
-  readonly maxResultBytes: number;
-  /** TRINO_MAX_VALUE_BYTES: rendered bytes of one value before it is cut with a visible marker. */
-  readonly maxValueBytes: number;
-  /** TRINO_MAX_CONCURRENT_QUERIES: Trino queries this server runs at once, for everyone. */
-  readonly maxConcurrentQueries: number;
-  /** TRINO_MAX_CONCURRENT_QUERIES_PER_USER: Trino queries one principal runs at once. */
-  readonly maxConcurrentQueriesPerUser: number;
-  /** TRINO_MAX_QUEUED_QUERIES: calls that may wait for a slot; beyond it a call is refused at once (BUSY). */
-  readonly maxQueuedQueries: number;
-  /** TRINO_QUEUE_TIMEOUT: how long a call waits for a slot before it is refused (BUSY). */
-  readonly queueTimeoutMs: number;
 }
 
 export type ImpersonationClaim = 'preferred_username' | 'email' | 'sub';
@@ -242,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   }
   if (impersonate && !oauthOn) errors.push('TRINO_IMPERSONATE: needs OAuth (OAUTH_ENABLED=true): the user comes from the token');
 
+  const observability = observabilityConfig(e, errors);
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -299,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         writeConfirmation: e.TRINO_WRITE_CONFIRMATION,
       },
       rateLimit: perMinute > 0 ? { perMinute, burst: e.RATE_LIMIT_BURST } : undefined,
+      observability,
     },
   };
 }

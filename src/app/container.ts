@@ -11,7 +11,7 @@ import { ListCatalogs, ListSchemas, ListTables } from '../use-cases/catalog.ts';
 import { SearchTables } from '../use-cases/search.ts';
 import { BrowseObjects, CompleteNames } from '../use-cases/browse.ts';
 import { DescribeTableDetailed } from '../use-cases/table-details.ts';
-import { QuerySlots } from '../use-cases/query-slots.ts';
+import { QuerySlots, realTimer, SlotWaits } from '../use-cases/query-slots.ts';
 import { ExecuteQuery, ExecuteStatement, ExplainQuery, FetchMore } from '../use-cases/statements.ts';
 import { ResultPages } from '../use-cases/pages.ts';
 import { cursorKey, JweCursorCodec } from '../adapters/cursor/jwe-cursor-codec.ts';
@@ -19,7 +19,9 @@ import { DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection, TrinoQueryEngine } from '.
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { UseCases } from '../adapters/mcp/tools.ts';
 import { McpSettings, TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
+import { CallObserver } from '../adapters/mcp/call-observer.ts';
 import type { Config } from './config.ts';
+import type { Telemetry } from './telemetry.ts';
 
 export const AppConfig = Symbol.for('AppConfig');
 /** The query policy: a domain object, bound here with a factory (the domain stays free of inversify). */
@@ -79,7 +81,7 @@ export const useCaseModule = new ContainerModule(({ bind }) => {
         maxConcurrentPerUser: limits.maxConcurrentQueriesPerUser,
         maxQueued: limits.maxQueuedQueries,
         queueTimeoutMs: limits.queueTimeoutMs,
-      });
+      }, realTimer, ctx.get<SlotWaits>(SlotWaits, { optional: true }));
     })
     .inSingletonScope();
   // One for the process: it bounds the results this process keeps open across all callers.
@@ -147,13 +149,18 @@ export const mcpModule = new ContainerModule(({ bind }) => {
 });
 
 /** The composition root: every binding of the application. */
-export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier): Container {
+export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier, telemetry?: Telemetry): Container {
   const container = new Container();
   container.bind<Config>(AppConfig).toConstantValue(config);
   container.bind<Logger>(Logger).toConstantValue(logger);
   // Set up before the container (OIDC discovery is asynchronous), bound here so that
   // everything that needs it finds it in one place.
   if (verifier) container.bind<TokenVerifier>(TokenVerifier).toConstantValue(verifier);
+  if (telemetry) {
+    container.bind<CallObserver>(CallObserver).toConstantValue(telemetry.callObserver);
+    if (telemetry.slotWaits) container.bind<SlotWaits>(SlotWaits).toConstantValue(telemetry.slotWaits);
+    container.onActivation<QueryEngine>(QueryEngine, (_ctx, engine) => telemetry.wrapEngine(engine));
+  }
   container.load(trinoModule, useCaseModule, mcpModule);
   return container;
 }

@@ -144,5 +144,16 @@ export const envSchema = z.object({
   TRINO_IMPERSONATE: bool('TRINO_IMPERSONATE').optional(),
   TRINO_ENABLE_IMPERSONATION: bool('TRINO_ENABLE_IMPERSONATION').optional(),
   TRINO_IMPERSONATION_CLAIM: oneOf('TRINO_IMPERSONATION_CLAIM', ['preferred_username', 'email', 'sub', 'username', 'subject'] as const).optional(),
+  METRICS_PORT: positiveInt('METRICS_PORT', 65535).optional(),
+  METRICS_HOST: nonEmpty('METRICS_HOST').default('127.0.0.1'),
+  // The OpenTelemetry variables that decide whether traces are on; the exporter reads the
+  // rest of OTEL_EXPORTER_OTLP_* (headers, timeout, certificates) and OTEL_SERVICE_NAME /
+  // OTEL_RESOURCE_ATTRIBUTES itself, as the OTel conventions define them.
+  OTEL_SDK_DISABLED: bool('OTEL_SDK_DISABLED').default(false),
+  OTEL_TRACES_EXPORTER: oneOf('OTEL_TRACES_EXPORTER', ['otlp', 'console', 'none'] as const).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT').optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: nonEmpty('OTEL_EXPORTER_OTLP_PROTOCOL').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: nonEmpty('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL').optional(),
   TRINO_IMPERSONATION_FIELD: oneOf('TRINO_IMPERSONATION_FIELD', ['preferred_username', 'email', 'sub', 'username', 'subject'] as const).optional(),
 });

@@ -11,8 +11,14 @@ import { HttpRateLimits } from '../adapters/http/rate-limit.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Logger } from '../ports/logger.ts';
+import { keysProbe, trinoProbe, type ReadinessProbe } from '../adapters/http/health.ts';
+import { TrinoConnection, TrinoQueryEngine } from '../adapters/trino/trino-query-engine.ts';
 import type { Config, OAuthConfig } from './config.ts';
 import { productVersion } from './container.ts';
+import { readinessPrincipal, type Telemetry } from './telemetry.ts';
+
+/** How long /readyz waits for Trino (and for the JWKS) before it answers 503. */
+const READINESS_TIMEOUT_MS = 5_000;
 
 /** A start-up failure the operator must fix; main prints it as one line and exits 2. */
 export class StartupError extends Error {
@@ -24,7 +30,7 @@ export class StartupError extends Error {
  * (unless OIDC_JWKS_URL names the key set): a verifier that cannot be set up stops the
  * start — the server never runs open.
  */
-export async function setupAuth(oauth: OAuthConfig, log: Logger): Promise<HttpAuth> {
+export async function setupAuth(oauth: OAuthConfig, log: Logger, onJwksFetch?: (result: 'ok' | 'error') => void): Promise<HttpAuth> {
   const rules = { issuer: oauth.issuer, audience: oauth.audiences, clockToleranceSec: oauth.clockToleranceSec };
   if (oauth.provider === 'hmac') {
     if (!oauth.issuer) log.warn('OAuth with HMAC and no OIDC_ISSUER: the iss claim is not checked');
@@ -43,10 +49,12 @@ export async function setupAuth(oauth: OAuthConfig, log: Logger): Promise<HttpAu
   if (!jwksUrl) throw new StartupError(`OIDC_ISSUER: the provider metadata of ${issuer} has no jwks_uri; set OIDC_JWKS_URL`);
   // The logger drops the URL's query and fragment (a JWKS URL can carry an API key).
   log.info('token verification ready', { provider: oauth.providerName, issuer, jwksUrl, audiences: oauth.audiences });
+  const verifier = new JwksTokenVerifier(jwksUrl, rules, { cooldownMs: oauth.jwksCooldownMs, onFetch: onJwksFetch });
   return {
-    verifier: new JwksTokenVerifier(jwksUrl, rules, { cooldownMs: oauth.jwksCooldownMs }),
+    verifier,
     authorizationServers: [issuer],
     providerMetadata: new ProviderMetadataCache(issuer, metadata),
+    holdsKeys: () => verifier.holdsKeys(),
   };
 }
 
@@ -64,10 +72,17 @@ export async function startHttp(
   container: Container,
   log: Logger,
   auth: HttpAuth | undefined,
+  telemetry?: Telemetry,
 ): Promise<{ server: Server; url: string; stop: () => Promise<void> }> {
   const http = config.http;
   const tls = http.tls ? { cert: readPem(http.tls.certFile, 'HTTPS_CERT_FILE'), key: readPem(http.tls.keyFile, 'HTTPS_KEY_FILE') } : undefined;
   const inflight = container.get(Inflight);
+  // The engine as built, not the one the container hands out: probes are no tool calls, so
+  // they are not counted or traced as Trino queries of callers.
+  const engine = new TrinoQueryEngine(container.get(TrinoConnection), log);
+  const probes: Record<string, ReadinessProbe> = { trino: trinoProbe(engine, readinessPrincipal(config), READINESS_TIMEOUT_MS, log) };
+  if (auth?.holdsKeys) probes['keys'] = keysProbe(auth.holdsKeys);
+  const metrics = telemetry?.metrics;
   const { app } = createHttpApp({
     settings: {
       resourceUrl: http.resourceUrl,
@@ -86,6 +101,11 @@ export async function startHttp(
     log,
     inflight,
     rateLimits: config.rateLimit ? new HttpRateLimits(config.rateLimit) : undefined,
+    observability: {
+      health: { version: productVersion(), probes },
+      metrics: telemetry?.metricsOnMcpListener ? metrics : undefined,
+      onAuthFailure: metrics ? (kind) => metrics.authFailure(kind) : undefined,
+    },
   });
   let server: Server;
   try {

@@ -11,14 +11,17 @@ import { runCli } from './cli.ts';
 import { buildContainer, productVersion } from './container.ts';
 import { setupAuth, startHttp, StartupError } from './http-entry.ts';
 import { startupWarnings } from './startup-warnings.ts';
+import { startTelemetry } from './telemetry.ts';
 
 function fail(line: string, status: number): never {
   process.stderr.write(`trino-mcp: ${line}\n`);
   process.exit(status);
 }
 
-function serveStdio(config: Config, log: Logger): void {
-  const container = buildContainer(config, log);
+async function serveStdio(config: Config, log: Logger): Promise<void> {
+  const telemetry = await startTelemetry(config, productVersion());
+  await telemetry.listen(log);
+  const container = buildContainer(config, log, undefined, telemetry);
   const principal = { subject: config.trino.user, scopes: [], via: 'stdio' };
   const servers = container.get(TrinoMcpServer);
   // One principal over stdio: one bucket.
@@ -33,6 +36,7 @@ function serveStdio(config: Config, log: Logger): void {
     void inflight
       .shutdown(0, log)
       .then(() => handle.close())
+      .then(() => telemetry.shutdown())
       .finally(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
@@ -40,25 +44,31 @@ function serveStdio(config: Config, log: Logger): void {
 }
 
 async function serveHttp(config: Config, log: Logger): Promise<void> {
-  const auth = config.oauth ? await setupAuth(config.oauth, log) : undefined;
-  const container = buildContainer(config, log, auth?.verifier);
+  const telemetry = await startTelemetry(config, productVersion());
+  const metrics = telemetry.metrics;
+  const auth = config.oauth ? await setupAuth(config.oauth, log, metrics ? (result) => metrics.jwksFetch(result) : undefined) : undefined;
+  const container = buildContainer(config, log, auth?.verifier, telemetry);
   if (!config.oauth && !config.http.loopback) {
     log.warn('MCP_ALLOW_UNAUTHENTICATED=true: serving without authentication on a non-loopback address', { host: config.http.host });
   }
-  const http = await startHttp(config, container, log, auth);
+  const http = await startHttp(config, container, log, auth, telemetry);
+  await telemetry.listen(log);
   log.info('listening', { url: http.url, resource: config.http.resourceUrl, oauth: Boolean(config.oauth) });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('stopping: no new requests; waiting for those in flight', { signal, graceMs: config.http.shutdownGraceMs });
-    void http.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error('shutdown failed', { error: (err as Error).message });
-        process.exit(1);
-      },
-    );
+    void http
+      .stop()
+      .then(() => telemetry.shutdown())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error('shutdown failed', { error: (err as Error).message });
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -75,7 +85,7 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   const log = new PinoLogger({ level: config.logLevel });
   log.info('starting trino-mcp', { version: productVersion(), config });
   for (const w of startupWarnings(config)) log.warn(w.message, w.fields);
-  if (config.transport === 'stdio') serveStdio(config, log);
+  if (config.transport === 'stdio') await serveStdio(config, log);
   else await serveHttp(config, log);
 }
 

@@ -6,6 +6,8 @@ export interface QueryRequest {
   readonly principal: Principal;
   readonly catalog?: string | undefined;
   readonly schema?: string | undefined;
+  /** The caller's trace id, for the engine's query history to link back to the trace. */
+  readonly traceToken?: string | undefined;
   /**
    * Ending the iteration early (`break`, `return()`) leaves the query running on the engine
    * instead of cancelling it: the caller took it over, to `resume` it from a `rows` event's

@@ -17,6 +17,16 @@ export const realTimer: StartTimer = (ms, fire) => {
   return () => clearTimeout(timer);
 };
 
+/** Told how each wait in the queue ended, and of each call refused at once: the metrics' view of the caps. */
+export interface SlotWaits {
+  waited(ms: number, outcome: 'admitted' | 'timeout' | 'cancelled'): void;
+  refused(): void;
+}
+
+export const SlotWaits = Symbol.for('SlotWaits');
+
+const UNWATCHED: SlotWaits = { waited: () => {}, refused: () => {} };
+
 /** Gives a slot back; calling it again does nothing. */
 export type Release = () => void;
 
@@ -54,6 +64,7 @@ export class QuerySlots {
   constructor(
     readonly limits: SlotLimits,
     private readonly startTimer: StartTimer = realTimer,
+    private readonly waits: SlotWaits = UNWATCHED,
   ) {
     const share = Math.ceil((limits.maxQueued * limits.maxConcurrentPerUser) / limits.maxConcurrent);
     this.queueSharePerKey = limits.maxQueued === 0 ? 0 : Math.min(limits.maxQueued, Math.max(1, share));
@@ -73,7 +84,12 @@ export class QuerySlots {
     if (signal.aborted) return Promise.reject(cancelledWhileWaiting());
     if (this.hasRoom(key)) return Promise.resolve(this.take(key));
     const refusal = this.queueRefusal(key);
-    if (refusal) return Promise.reject(refusal);
+    if (refusal) {
+      this.waits.refused();
+      return Promise.reject(refusal);
+    }
+    const since = performance.now();
+    const waited = (outcome: 'admitted' | 'timeout' | 'cancelled') => this.waits.waited(performance.now() - since, outcome);
     return new Promise<Release>((resolve, reject) => {
       let stopTimer = () => {};
       const leave = () => {
@@ -86,11 +102,13 @@ export class QuerySlots {
         key,
         admit: (release) => {
           leave();
+          waited('admitted');
           resolve(release);
         },
       };
       const onAbort = () => {
         leave();
+        waited('cancelled');
         reject(cancelledWhileWaiting());
       };
       this.queue.add(waiter);
@@ -98,6 +116,7 @@ export class QuerySlots {
       signal.addEventListener('abort', onAbort, { once: true });
       stopTimer = this.startTimer(this.limits.queueTimeoutMs, () => {
         leave();
+        waited('timeout');
         reject(this.timeoutRefusal(key));
       });
     });

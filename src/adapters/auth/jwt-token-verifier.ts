@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Principal } from '../../domain/model.ts';
 import { TokenVerificationError, type TokenVerifier } from '../../ports/token-verifier.ts';
 
@@ -134,17 +134,35 @@ function describeJoseError(err: unknown): string {
  */
 export class JwksTokenVerifier implements TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
+  private readonly remote: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(
     jwksUrl: string,
     private readonly rules: JwtRules,
-    options: { cooldownMs?: number; timeoutMs?: number; cacheMaxAgeMs?: number } = {},
+    options: { cooldownMs?: number; timeoutMs?: number; cacheMaxAgeMs?: number; onFetch?: (result: 'ok' | 'error') => void } = {},
   ) {
+    const onFetch = options.onFetch;
     const remote = createRemoteJWKSet(new URL(jwksUrl), {
       cooldownDuration: options.cooldownMs ?? 30_000,
       cacheMaxAge: options.cacheMaxAgeMs ?? 10 * 60_000,
       timeoutDuration: options.timeoutMs ?? 5_000,
+      // Counts every refetch (metrics); jose's own fetch does the work.
+      ...(onFetch
+        ? {
+            [customFetch]: async (url: string, init: RequestInit) => {
+              try {
+                const res = await fetch(url, init);
+                onFetch(res.ok ? 'ok' : 'error');
+                return res;
+              } catch (err) {
+                onFetch('error');
+                throw err;
+              }
+            },
+          }
+        : {}),
     });
+    this.remote = remote;
     this.getKey = async (header, token) => {
       try {
         return await remote(header, token);
@@ -166,6 +184,20 @@ export class JwksTokenVerifier implements TokenVerifier {
 
   verify(token: string): Promise<Principal> {
     return verifyJwt(token, this.getKey, ASYMMETRIC, this.rules);
+  }
+
+  /**
+   * Whether a key set is held (readiness): keys are fetched on the first token, so a
+   * verifier that has none yet fetches them now. Bounded by the fetch timeout.
+   */
+  async holdsKeys(): Promise<boolean> {
+    if (this.remote.jwks()?.keys.length) return true;
+    try {
+      await this.remote.reload();
+    } catch {
+      return false;
+    }
+    return Boolean(this.remote.jwks()?.keys.length);
   }
 }
 

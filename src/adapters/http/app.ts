@@ -6,7 +6,10 @@ import type { Logger } from '../../ports/logger.ts';
 import type { TokenVerifier } from '../../ports/token-verifier.ts';
 import type { Inflight } from '../lifecycle/inflight.ts';
 import type { TrinoMcpServer } from '../mcp/trino-mcp-server.ts';
-import { bearerAuth } from './bearer-auth.ts';
+import type { MetricsSource } from '../metrics/metrics-endpoint.ts';
+import { metricsRoute } from '../metrics/metrics-endpoint.ts';
+import { bearerAuth, type AuthFailure } from './bearer-auth.ts';
+import { healthRoutes, type HealthSettings } from './health.ts';
 import { corsForAllowedOrigins, errorBoundary, hostAndOriginGuard, securityHeaders, trackInflight, type GuardSettings } from './guards.ts';
 import { legacySseRoutes, type SseLimits } from './legacy-sse.ts';
 import { metadataPathFor, oauthRoutes, type ProviderMetadataCache } from './oauth-routes.ts';
@@ -28,6 +31,16 @@ export interface HttpAuth {
   readonly authorizationServers: readonly string[];
   /** The provider's own metadata, proxied for 2025-03-26 clients (undefined: 404). */
   readonly providerMetadata?: ProviderMetadataCache | undefined;
+  /** Whether the verifier holds signing keys (readiness); unset: always (a shared secret). */
+  readonly holdsKeys?: (() => Promise<boolean>) | undefined;
+}
+
+/** Health, metrics, and the count of refused authentications. */
+export interface HttpObservability {
+  readonly health?: HealthSettings | undefined;
+  /** Served at /metrics on this listener when set. */
+  readonly metrics?: MetricsSource | undefined;
+  readonly onAuthFailure?: ((kind: AuthFailure['kind']) => void) | undefined;
 }
 
 const CONNECTION_ERRORS = new Set(['ERR_HTTP_REQUEST_TIMEOUT', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -52,8 +65,10 @@ export function createHttpApp(deps: {
   inflight: Inflight;
   /** RATE_LIMIT_*: undefined when off. */
   rateLimits?: HttpRateLimits | undefined;
+  observability?: HttpObservability | undefined;
 }) {
   const { settings, servers, access, auth, log, inflight, rateLimits } = deps;
+  const observability = deps.observability ?? {};
   const app = new Koa({ proxy: settings.trustProxy });
   // What reaches Koa past errorBoundary are mostly errors of the connection itself (a
   // request timeout, a reset): the client's doing, logged as JSON rather than printed with
@@ -70,10 +85,8 @@ export function createHttpApp(deps: {
   app.use(trackInflight(inflight));
 
   const router = new Router();
-  router.get(['/status', '/healthz'], (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: 'ok', version: settings.version };
-  });
+  healthRoutes(router, observability.health ?? { version: settings.version, probes: {} });
+  if (observability.metrics) metricsRoute(router, observability.metrics);
   if (auth) oauthRoutes(router, { resourceUrl: settings.resourceUrl, ...auth }, access, log);
 
   const origin = (ctx: Context) => (settings.trustProxy ? ctx.origin : new URL(settings.resourceUrl).origin);
@@ -82,7 +95,7 @@ export function createHttpApp(deps: {
       ? `${origin(ctx)}/.well-known/oauth-protected-resource/sse`
       : `${origin(ctx)}${metadataPathFor(settings.resourceUrl)}`;
   const verify = auth
-    ? bearerAuth({ verifier: auth.verifier, requiredScopes: access.scopesFor('read'), resourceMetadataUrl, log })
+    ? bearerAuth({ verifier: auth.verifier, requiredScopes: access.scopesFor('read'), resourceMetadataUrl, log, onFailure: observability.onAuthFailure })
     : async (ctx: Context, next: Next) => {
         ctx.state['principal'] = ANONYMOUS;
         await next();
@@ -90,7 +103,7 @@ export function createHttpApp(deps: {
   const authenticate = rateLimits && auth ? rateLimits.guardAuthentication(verify) : verify;
 
   const spend = rateLimits ? (ctx: Context, cost: number) => rateLimits.spend(ctx, cost) : undefined;
-  const gate = rpcGate({ access, oauth: Boolean(auth), maxBatchSize: settings.maxBatchSize, resourceMetadataUrl, log, spend });
+  const gate = rpcGate({ access, oauth: Boolean(auth), maxBatchSize: settings.maxBatchSize, resourceMetadataUrl, log, spend, onFailure: observability.onAuthFailure });
   const streamable = streamableEndpoint({ servers, gate, settings: { maxBodyBytes: settings.maxBodyBytes }, log });
   router.all('/mcp', authenticate, streamable);
   router.post('/sse', authenticate, streamable);

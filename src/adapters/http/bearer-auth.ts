@@ -10,6 +10,8 @@ export interface BearerAuthSettings {
   /** URL of the RFC 9728 metadata for the resource a request addressed. */
   readonly resourceMetadataUrl: (ctx: Context) => string;
   readonly log: Logger;
+  /** Told the kind of every refusal (metrics); never the token. */
+  readonly onFailure?: ((kind: AuthFailure['kind']) => void) | undefined;
 }
 
 /** Every way a request can fail authentication at the HTTP edge; `answer` maps each exactly once. */
@@ -101,6 +103,7 @@ function verificationFailure(err: unknown): AuthFailure {
 export function bearerAuth(settings: BearerAuthSettings) {
   // The one audit line per refused request: why, never the credential.
   const fail = (ctx: Context, failure: AuthFailure) => {
+    settings.onFailure?.(failure.kind);
     const description = 'description' in failure ? { description: failure.description } : {};
     settings.log.info('authentication refused', { audit: 'auth_refused', reason: failure.kind, ...description, path: ctx.path });
     return answer(ctx, failure, settings.requiredScopes, settings.resourceMetadataUrl(ctx));

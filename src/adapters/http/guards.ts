@@ -87,7 +87,7 @@ export function corsForAllowedOrigins(): Middleware {
   return cors({
     origin: (ctx) => ctx.get('Origin'),
     allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Session-Id', 'Mcp-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Last-Event-ID'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Session-Id', 'Mcp-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Last-Event-ID', 'traceparent', 'tracestate'],
     exposeHeaders: ['Mcp-Session-Id', 'WWW-Authenticate'],
     maxAge: 600,
   });

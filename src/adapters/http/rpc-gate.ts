@@ -53,6 +53,8 @@ export interface RpcGateSettings {
   readonly log?: Logger | undefined;
   /** Spends `cost` of the caller's rate limit, or answers 429 and returns false (HttpRateLimits.spend). */
   readonly spend?: ((ctx: Context, cost: number) => boolean) | undefined;
+  /** Told of every scope refusal (metrics). */
+  readonly onFailure?: ((kind: 'insufficient_scope') => void) | undefined;
 }
 
 /**
@@ -80,6 +82,7 @@ export function rpcGate(settings: RpcGateSettings) {
       // A tool the server does not offer at all is the SDK's to answer (unknown tool).
       if (!spec || !access.offered(spec.access) || access.allows(principal, spec.access)) continue;
       const scopes = access.scopesFor(spec.access);
+      settings.onFailure?.('insufficient_scope');
       const description = `${spec.name} needs the scope(s) ${scopes.join(' ')}.`;
       settings.log?.info('authentication refused', { audit: 'auth_refused', reason: 'insufficient_scope', description, tool: spec.name, path: ctx.path });
       answer(ctx, { kind: 'insufficient_scope', scopes, description }, scopes, settings.resourceMetadataUrl(ctx));

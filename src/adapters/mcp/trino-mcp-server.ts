@@ -1,11 +1,12 @@
 import { McpServer, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { Access } from '../../domain/access.ts';
 import type { Principal } from '../../domain/model.ts';
 import { Logger } from '../../ports/logger.ts';
 import { principalKey, rateLimited, type RateLimiter } from '../../use-cases/rate-limiter.ts';
 import { Inflight } from '../lifecycle/inflight.ts';
 import { recordToolCall, toolCallRecord } from './call-record.ts';
+import { CallObserver, NO_OBSERVER, traceCarrierOf } from './call-observer.ts';
 import { toolError } from './errors.ts';
 import { confirmWrite, type ConfirmationSettings } from './write-confirmation.ts';
 import { registerCatalogFeatures, SERVED_CAPABILITIES } from './features.ts';
@@ -62,6 +63,7 @@ export class TrinoMcpServer {
     @inject(UseCases) private readonly useCases: UseCases,
     @inject(Inflight) private readonly inflight: Inflight,
     @inject(Logger) private readonly log: Logger,
+    @inject(CallObserver) @optional() private readonly observer: CallObserver = NO_OBSERVER,
   ) {}
 
   /** The tools this principal may call: what tools/list shows and what the server registers. */
@@ -147,12 +149,16 @@ export class TrinoMcpServer {
     const work = this.inflight.track();
     const signal = AbortSignal.any([ctx.mcpReq.signal, work.controller.signal, ...(caller.signal ? [caller.signal] : [])]);
     const who = { tool: spec.name, user: principal.subject, via: principal.via, startedAt };
+    const observed = this.observer.start(spec.name, traceCarrierOf(ctx.mcpReq._meta, ctx.http?.req?.headers));
     try {
-      const { result, queryId, rows } = await spec.run(this.useCases, args as never, principal, signal, env);
+      const { result, queryId, rows } = await observed.run(() => spec.run(this.useCases, args as never, principal, signal, env));
+      observed.end({ code: 'ok', queryId, durationMs: performance.now() - startedAt });
       recordToolCall(this.log, toolCallRecord({ ...who, result, queryId, rows }));
       return result;
     } catch (error) {
       const result = toolError(error, this.log, spec.name);
+      const structured = result.structuredContent as { code: string; queryId?: string };
+      observed.end({ code: structured.code, queryId: structured.queryId, durationMs: performance.now() - startedAt });
       recordToolCall(this.log, toolCallRecord({ ...who, result, error }));
       return result;
     } finally {

@@ -88,7 +88,7 @@ export class TrinoQueryEngine implements QueryEngine {
     return value;
   }
 
-  private client(request: { readonly principal: Principal }): Trino {
+  private client(request: { readonly principal: Principal; readonly traceToken?: string | undefined }): Trino {
     const c = this.connection;
     const p = request.principal;
     const options: ConnectionOptions = {
@@ -105,6 +105,7 @@ export class TrinoQueryEngine implements QueryEngine {
         // Attribution: who asked, for Trino's query history and event listeners.
         'X-Trino-Client-Info': clientInfo(p),
         'X-Trino-Client-Tags': 'trino-mcp',
+        ...(request.traceToken ? { 'X-Trino-Trace-Token': request.traceToken } : {}),
       },
     };
     const trino = Trino.create(options);

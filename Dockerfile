@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# trino-mcp over streamable HTTP. Build: docker build -t trino-mcp .
+# Configuration comes only from the environment at run time (see the README's table);
+# no secret is baked into the image.
+
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+# Scripts off: `prepare` would build before the sources are here.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY src ./src
+RUN npm run build
+
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production \
+    MCP_TRANSPORT=http \
+    MCP_HOST=0.0.0.0 \
+    MCP_PORT=8080
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The image's unprivileged user "node", by number (Kubernetes runAsNonRoot checks a numeric uid); /app is not writable by it.
+USER 1000:1000
+EXPOSE 8080
+# Liveness only: /healthz answers while the process serves (readiness, /readyz, also asks Trino).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MCP_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "dist/app/main.js"]
