@@ -18,7 +18,7 @@ describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (g
     // against each outputSchema (v1) do so for every call below, error results included.
     const tools = await mcp.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'],
+      ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables', 'search_tables'],
     );
     for (const tool of tools) expect(tool.annotations?.['readOnlyHint']).toBe(true);
   });
@@ -196,7 +196,7 @@ describe('timeouts, outages and bad configuration', () => {
       expect(first.structuredContent).toMatchObject({ code: 'ENGINE_UNAVAILABLE', retryable: true });
       const second = await mcp.callTool('execute_query', { sql: 'SELECT 1' });
       expect(second.structuredContent).toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
-      expect((await mcp.listTools()).length).toBe(6);
+      expect((await mcp.listTools()).length).toBe(7);
     } finally {
       await mcp.close();
     }

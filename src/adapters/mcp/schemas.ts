@@ -63,6 +63,26 @@ const tableExtrasOutput = {
   stats: tableRows('Trino\'s SHOW STATS figures, when include has "stats".'),
 };
 
+const hitSchema = z.object({
+  catalog: z.string(),
+  schema: z.string(),
+  table: z.string(),
+  column: z.string().optional(),
+  type: z.string().optional(),
+  comment: z.string().optional().describe("The table's comment (kind table) or the column's (kind column), when Trino has one."),
+});
+
+const searchOutput = toolOutput({
+  kind: z.enum(['table', 'column']),
+  matches: z.array(hitSchema),
+  truncated: z.boolean().describe('True when more matches may exist: the limit or size limit was reached, or a catalog was skipped.'),
+  truncatedBy: z.enum(['rows', 'bytes']).describe('When the limit (rows) or the result size (bytes) stopped the search.'),
+  searched: z.array(z.string()).describe('Catalogs searched to the end.'),
+  skipped: z
+    .array(z.object({ catalog: z.string(), reason: z.enum(['slow', 'failed', 'time', 'scan']) }))
+    .describe('Catalogs not searched to the end: slow (took longer than its share of the time), failed, time (the call ran out of time first), scan (too many candidates: narrow the pattern).'),
+});
+
 export const outputSchemas = {
   list_catalogs: toolOutput({ catalogs: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
   list_schemas: toolOutput({ catalog: z.string(), schemas: z.array(z.string()), truncated: z.boolean(), truncatedBy }),
@@ -75,6 +95,7 @@ export const outputSchemas = {
     truncated: z.boolean().describe('Present (true) only when the columns reached the result size limit and the rest were not read.'),
     ...tableExtrasOutput,
   }),
+  search_tables: searchOutput,
   execute_query: tabularOutput,
   execute_statement: tabularOutput,
   fetch_more: tabularOutput,

@@ -2,28 +2,8 @@ import { z } from 'zod';
 import { MAX_PATTERN_LENGTH } from '../../domain/search-pattern.ts';
 import { DEFAULT_SEARCH_LIMIT, type SearchHit, type SearchResult } from '../../use-cases/search.ts';
 import { tableLink } from './resource-uri.ts';
-import { catalogArg, READ_ANNOTATIONS, schemaArg, toolOutput } from './schemas.ts';
+import { catalogArg, outputSchemas, READ_ANNOTATIONS, schemaArg } from './schemas.ts';
 import type { ToolEnv, ToolSpec } from './tools.ts';
-
-const hitSchema = z.object({
-  catalog: z.string(),
-  schema: z.string(),
-  table: z.string(),
-  column: z.string().optional(),
-  type: z.string().optional(),
-  comment: z.string().optional().describe("The table's comment (kind table) or the column's (kind column), when Trino has one."),
-});
-
-export const searchOutput = toolOutput({
-  kind: z.enum(['table', 'column']),
-  matches: z.array(hitSchema),
-  truncated: z.boolean().describe('True when more matches may exist: the limit or size limit was reached, or a catalog was skipped.'),
-  truncatedBy: z.enum(['rows', 'bytes']).describe('When the limit (rows) or the result size (bytes) stopped the search.'),
-  searched: z.array(z.string()).describe('Catalogs searched to the end.'),
-  skipped: z
-    .array(z.object({ catalog: z.string(), reason: z.enum(['slow', 'failed', 'time', 'scan']) }))
-    .describe('Catalogs not searched to the end: slow (took longer than its share of the time), failed, time (the call ran out of time first), scan (too many candidates: narrow the pattern).'),
-});
 
 const REASONS: Record<SearchResult['skipped'][number]['reason'], string> = {
   slow: 'too slow, given up',
@@ -74,7 +54,7 @@ export const searchTool: ToolSpec = {
         .optional()
         .describe(`At most this many matches (default ${DEFAULT_SEARCH_LIMIT}; values above ${env.maxRows} are lowered to ${env.maxRows}).`),
     }),
-  output: searchOutput,
+  output: outputSchemas.search_tables,
   async run(u, args, principal, signal) {
     const r = await u.searchTables.execute(args as never, principal, signal);
     const links = uniqueTables(r.matches).map((t) => tableLink(t));
