@@ -9,6 +9,7 @@ import { renderTable } from '../dist/adapters/mcp/render.js';
 import { ResultBudget } from '../dist/use-cases/result-budget.js';
 import { SQL_SHAPES } from '../test/unit/support/sql-shapes.ts';
 import { mcpEdge } from './mcp-edge.mjs';
+import { formatSizes } from './formats.mjs';
 
 const results = [];
 const MiB = 1024 * 1024;
@@ -263,6 +264,7 @@ async function largeValuesRead() {
   results.push({ name: `heap one such result keeps after GC (MB, ${held[0].rowCount} rows)`, median: perResultMb, p95: perResultMb, targetMs: 6, ok: perResultMb <= 6 });
 }
 await largeValuesRead();
+results.push(formatSizes());
 
 let failed = 0;
 for (const r of results) {

@@ -132,7 +132,8 @@ export async function readEvents(open: (signal: AbortSignal) => AsyncIterable<Qu
         truncatedBy = 'bytes';
         break;
       } else {
-        for (const [i, row] of event.rows.entries()) {
+        for (let i = 0; i < event.rows.length; i++) {
+          const row = event.rows[i]!;
           if (rows.length >= limits.maxRows) truncatedBy = 'rows';
           else {
             const kept = budget.take(row);

@@ -206,7 +206,7 @@ describe('HTTP transport on loopback without OAuth', () => {
       const client = await connectHttp('v1 client (@modelcontextprotocol/sdk)', `${server.origin}/sse`);
       try {
         const tools = await client.listTools();
-        expect(tools.map((t) => t.name).sort()).toEqual(['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables', 'search_tables']);
+        expect(tools.map((t) => t.name).sort()).toEqual(['execute_query', 'explain_query', 'fetch_more', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables', 'search_tables']);
         const r = await client.callTool('execute_query', { sql: 'SELECT count(*) AS n FROM tpch.tiny.nation' });
         expect(r.structuredContent).toMatchObject({ rows: [[25]] });
       } finally {

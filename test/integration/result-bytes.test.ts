@@ -53,7 +53,8 @@ describe('TrinoQueryEngine bounds one Trino response (maxResponseBytes)', () => 
 describe('the built server with the default byte limits', () => {
   let mcp: McpSession;
   beforeAll(async () => {
-    mcp = await connectStdio('v2 client, protocol 2026-07-28', serverEnv());
+    // A result cut at the budget stays open for fetch_more until its cursor expires: 1 s here.
+    mcp = await connectStdio('v2 client, protocol 2026-07-28', serverEnv({ TRINO_CURSOR_TTL: '1' }));
     await mcp.listTools(); // the client then checks structuredContent against each outputSchema
   });
   afterAll(async () => {
@@ -163,7 +164,7 @@ const HOSTILE: ReadonlyArray<readonly [string, string]> = [
 describe('the built server on a 256 MB heap (node --max-old-space-size=256) survives hostile results', () => {
   let server: FlaggedStdioSession;
   beforeAll(async () => {
-    server = await connectStdioWithNodeFlags(['--max-old-space-size=256'], serverEnv());
+    server = await connectStdioWithNodeFlags(['--max-old-space-size=256'], serverEnv({ TRINO_CURSOR_TTL: '1' }));
   });
   afterAll(async () => {
     await server?.close();

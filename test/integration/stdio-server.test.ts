@@ -13,12 +13,13 @@ describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (g
 
   beforeAll(async () => {
     await trinoQuery(`CREATE TABLE memory.default.${table} AS SELECT 1 AS id, 'kept' AS label`);
-    mcp = await connectStdio(generation, serverEnv({ TRINO_MAX_ROWS: '1000' }));
+    // A capped result stays open for fetch_more until its cursor expires: 1 s here.
+    mcp = await connectStdio(generation, serverEnv({ TRINO_MAX_ROWS: '1000', TRINO_CURSOR_TTL: '1' }));
     // As real clients do: tools/list first, so the clients that validate structuredContent
     // against each outputSchema (v1) do so for every call below, error results included.
     const tools = await mcp.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables', 'search_tables'],
+      ['execute_query', 'explain_query', 'fetch_more', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables', 'search_tables'],
     );
     for (const tool of tools) expect(tool.annotations?.['readOnlyHint']).toBe(true);
   });

@@ -34,7 +34,8 @@ function oneLine(text: string): string {
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   const text = oneLine(typeof value === 'object' ? json(value) : String(value));
-  return text === '' || /[",]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text;
+  const edgeSpace = text.length > 0 && (text.charCodeAt(0) <= 32 || text.charCodeAt(text.length - 1) <= 32);
+  return text === '' || edgeSpace || /[",]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /** One value in one table cell: pipes and backslashes escaped, line breaks shown as \n. */

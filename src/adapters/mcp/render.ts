@@ -25,7 +25,10 @@ function footer(result: TabularResult, limits: RenderLimits, cursor: boolean): s
     ? ` ${result.truncatedValues} value${result.truncatedValues === 1 ? ' was' : 's were'} longer than ${limits.maxValueBytes} bytes and cut: they end with "${truncationMarker(limits.maxValueBytes)}" — use substr() or length() to look at long values.`
     : '';
   if (!result.truncated) return cut ? `(${shown}.${cut})` : `(${shown})`;
-  if (cursor) return `(${shown}; more exist: call fetch_more with this answer's cursor for the next page.${cut})`;
+  if (cursor) {
+    const limit = result.truncatedBy === 'bytes' ? `the result reached its size limit of ${limits.maxResultBytes} bytes` : `the cap is ${limits.maxRows}`;
+    return `(${shown}; ${limit}. More exist: call fetch_more with this answer's cursor for the next page.${cut})`;
+  }
   if (result.truncatedBy === 'bytes') {
     return (
       `(${shown} shown; the result reached its size limit of ${limits.maxResultBytes} bytes, so the rest was not read. ` +
