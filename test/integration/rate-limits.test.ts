@@ -12,6 +12,7 @@ import { startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../s
 import { postJsonRpc, toolsCall, TOOLS_LIST } from '../support/json-rpc.ts';
 import { connectHttp, connectStdio, GENERATIONS } from '../support/mcp-clients.ts';
 import { serverEnv } from '../support/processes.ts';
+import { poll } from '../support/wait.ts';
 
 afterAll(stopAllHttpServers);
 
@@ -63,8 +64,11 @@ describe('over HTTP with OAuth (HMAC): RATE_LIMIT_PER_MINUTE=1, RATE_LIMIT_BURST
   it('a batch costs one token per message: a full batch spends a whole bucket, and none of a refused one runs', async () => {
     const carol = await asUser('carol');
     const batch = Array.from({ length: BURST }, (_, i) => toolsCall(i + 1, 'list_catalogs'));
+    const start = toolCalls();
     expect((await postJsonRpc(server.url, batch, carol)).status).toBe(200);
-    const before = toolCalls();
+    // The log lines of the batch's calls reach this process a moment after the answer.
+    const before = await poll(toolCalls, (n) => n >= start + BURST, { timeoutMs: 5_000, intervalMs: 20 });
+    expect(before).toBe(start + BURST);
     expect((await postJsonRpc(server.url, [toolsCall(1, 'list_catalogs')], carol)).status).toBe(429);
     expect(toolCalls()).toBe(before);
   });
