@@ -99,6 +99,7 @@ describe('a private Trino that dies and comes back, under one running server', (
       expect(r).not.toBe('hang');
       expect((r as ToolResult).structuredContent).toMatchObject({ code: 'ENGINE_UNAVAILABLE', retryable: true });
     }
+    expect(await poll(() => fetch(`${server.origin}/readyz`).then((r) => r.status), (s) => s === 503, { timeoutMs: 10_000, intervalMs: 200 })).toBe(503);
     expect((await fetch(`${server.origin}/status`)).status).toBe(200);
   });
 
@@ -115,6 +116,7 @@ describe('a private Trino that dies and comes back, under one running server', (
     );
     console.log(`faults: Trino ready again → first answer from it ${Date.now() - up} ms later, same server process`);
     expect(first.structuredContent).toMatchObject({ rows: [[5]] });
+    expect(await poll(() => fetch(`${server.origin}/readyz`).then((r) => r.status), (s) => s === 200, { timeoutMs: 30_000, intervalMs: 200 })).toBe(200);
     expect(server.process.pid).toBe(pid);
     expect(server.process.exitCode).toBeNull();
     // With one slot per user, a slot the killed call kept would make these BUSY.

@@ -21,7 +21,7 @@ export interface FuzzContext {
 
 const PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25', '2026-07-28'] as const;
 const METHODS = ['initialize', 'tools/list', 'tools/call', 'ping', 'notifications/initialized', 'notifications/cancelled', 'resources/list', 'prompts/get', 'completion/complete', 'logging/setLevel'] as const;
-const TOOLS = ['list_catalogs', 'list_schemas', 'list_tables', 'get_table_schema', 'execute_query', 'explain_query', 'execute_statement', 'no_such_tool'] as const;
+const TOOLS = ['list_catalogs', 'list_schemas', 'list_tables', 'get_table_schema', 'execute_query', 'explain_query', 'execute_statement', 'search_tables', 'fetch_more', 'no_such_tool'] as const;
 const ODD_STRINGS = ['', ' ', '\u0000', '\ud800', '\udfff', '\u202e', '\ufeff', '🦆'.repeat(50), 'a'.repeat(5000), '"; DROP TABLE x; --', '../../etc/passwd', '%00', '\\u0000', 'tpch.tiny.nation', '"tpch"."tiny"."nation"', 'x.y.z.w'] as const;
 
 const rpc = (id: unknown, method: string, params?: unknown) => ({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });

@@ -30,6 +30,17 @@ export const SOAK_MIX: readonly MixRow[] = [
   { name: 'get_table_schema', weight: 2, run: (s, r) => s.callTool('get_table_schema', { table: `tpch.tiny.${r.pick(TABLES)}` }) },
   { name: 'execute_query', weight: 5, run: (s, r) => s.callTool('execute_query', { sql: r.pick(QUERIES), limit: 1 + r.int(2000) }) },
   { name: 'explain_query', weight: 1, run: (s, r) => s.callTool('explain_query', { sql: r.pick(QUERIES), type: r.pick(['LOGICAL', 'DISTRIBUTED', 'IO']) }) },
+  { name: 'search_tables', weight: 2, run: (s, r) => s.callTool('search_tables', { pattern: r.pick(['nation', 'order', 'part']) }) },
+  {
+    name: 'fetch_more',
+    weight: 2,
+    // 150 rows in pages of 100: the second page is the last, so each row leaves no cursor open.
+    run: async (s) => {
+      const first = await s.callTool('execute_query', { sql: 'SELECT orderkey FROM tpch.tiny.orders ORDER BY orderkey LIMIT 150', limit: 100 });
+      const cursor = first.structuredContent?.['cursor'];
+      return typeof cursor === 'string' ? s.callTool('fetch_more', { cursor }) : first;
+    },
+  },
   { name: 'execute_query (bad column)', weight: 1, expect: 'QUERY_INVALID', run: (s) => s.callTool('execute_query', { sql: 'SELECT no_such_column FROM tpch.tiny.nation' }) },
 ];
 
