@@ -129,7 +129,8 @@ export class TrinoQueryEngine implements QueryEngine {
     const pages = recordPageUris(trino);
     let queryId: string | undefined;
     let finished = false;
-    let threw = false;
+    // A stop the caller did not choose (a throw, or a page too large to read) cancels even a query kept open.
+    let stoppedByEngine = false;
     const cancel = () => this.cancelOn(trino, queryId);
 
     const submitted = trino.query({
@@ -162,20 +163,21 @@ export class TrinoQueryEngine implements QueryEngine {
       queryId = first.id;
       yield { kind: 'started', queryId };
       if (!first.nextUri) finished = true;
-      const state = { finished, columnsSent: false };
+      const state = { finished, columnsSent: false, oversized: false };
       try {
         yield* this.pages(iterator, queryId, signal, pages.last, state, { skip: 0, resuming: false });
       } finally {
         finished = state.finished;
+        stoppedByEngine = state.oversized;
       }
-      if (!state.columnsSent) yield { kind: 'columns', columns: [] };
+      if (!state.columnsSent && !state.oversized) yield { kind: 'columns', columns: [] };
     } catch (err) {
-      threw = true;
+      stoppedByEngine = true;
       throw err;
     } finally {
-      // Without a throw, an unfinished query ends here only because the caller stopped early
+      // Otherwise an unfinished query ends here only because the caller stopped early
       // (return()): it is left running when the caller took it over (keepOpen).
-      if (!finished && (threw || signal.aborted || !request.keepOpen)) await cancel();
+      if (!finished && (stoppedByEngine || signal.aborted || !request.keepOpen)) await cancel();
     }
   }
 
@@ -184,7 +186,7 @@ export class TrinoQueryEngine implements QueryEngine {
     if (!isStatementPage(request.at.page)) throw goneError(request.queryId);
     const trino = this.client(request);
     const pages = recordPageUris(trino);
-    const state = { finished: false, columnsSent: false };
+    const state = { finished: false, columnsSent: false, oversized: false };
     let threw = false;
     try {
       yield { kind: 'started', queryId: request.queryId };
@@ -192,12 +194,12 @@ export class TrinoQueryEngine implements QueryEngine {
         skip: request.at.skip,
         resuming: true,
       });
-      if (!state.columnsSent) yield { kind: 'columns', columns: [] };
+      if (!state.columnsSent && !state.oversized) yield { kind: 'columns', columns: [] };
     } catch (err) {
       threw = true;
       throw err;
     } finally {
-      if (!state.finished && (threw || signal.aborted || !request.keepOpen)) await this.cancelOn(trino, request.queryId);
+      if (!state.finished && (threw || state.oversized || signal.aborted || !request.keepOpen)) await this.cancelOn(trino, request.queryId);
     }
   }
 
@@ -231,7 +233,7 @@ export class TrinoQueryEngine implements QueryEngine {
     queryId: string,
     signal: AbortSignal,
     lastUri: () => string | undefined,
-    state: { finished: boolean; columnsSent: boolean },
+    state: { finished: boolean; columnsSent: boolean; oversized: boolean },
     from: { skip: number; resuming: boolean },
   ): AsyncGenerator<QueryEvent> {
     const impersonating = this.connection.impersonation !== undefined;
@@ -244,6 +246,7 @@ export class TrinoQueryEngine implements QueryEngine {
         if (signal.aborted) throw cancelledError(queryId);
         if (isOversized(err)) {
           // Unread, so the query is still running: the caller's finally block cancels it.
+          state.oversized = true;
           yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
           return;
         }
