@@ -68,7 +68,7 @@ function send(port: number, agent: http.Agent, req: FuzzRequest): Promise<Outcom
   });
 }
 
-it(`${REQUESTS} hostile requests: no 5xx, no crash, still serving, RSS within ±15 % after warm-up`, async () => {
+it(`${REQUESTS} hostile requests: no 5xx, no crash, still serving, heap within ±15 % and RSS within 64 MB after warm-up`, async () => {
   const inspectPort = await freePort();
   const server = await startHttpServer({
     NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}`,
@@ -138,5 +138,8 @@ it(`${REQUESTS} hostile requests: no 5xx, no crash, still serving, RSS within ±
   expect(alive, summary).toBe(true);
   expect(tools.length, summary).toBeGreaterThan(0);
   expect(answer.structuredContent?.['code'], summary).toBe('ENGINE_UNAVAILABLE');
-  expect(Math.abs(drift), summary).toBeLessThanOrEqual(0.15);
+  // What V8 holds is the leak test; RSS also keeps pages the allocator has not handed back
+  // after the run's peaks, so it gets a bound in bytes rather than a ratio.
+  expect(Math.abs((final.heapUsed - warm!.heapUsed) / warm!.heapUsed), summary).toBeLessThanOrEqual(0.15);
+  expect(final.rss - warm!.rss, summary).toBeLessThanOrEqual(64 * 1024 * 1024);
 }, 1_800_000);

@@ -88,7 +88,7 @@ describe('over HTTP with OAuth (HMAC): RATE_LIMIT_PER_MINUTE=1, RATE_LIMIT_BURST
   });
 
   it('rotating fake tokens from one address: a burst of 401s, then 429 without verifying; no bucket per token', async () => {
-    const rejected = () => server.logs().filter((l) => l['msg'] === 'token rejected').length;
+    const rejected = () => server.logs().filter((l) => l['msg'] === 'authentication refused' && l['reason'] === 'invalid_token').length;
     const before = rejected();
     const statuses: number[] = [];
     for (let i = 0; i < 50; i++) {

@@ -38,6 +38,8 @@ const SECRET = 'soak-test-secret-of-at-least-thirty-two-bytes';
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
+const CURSOR_TTL_S = 20;
+
 it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected tool error, RSS within ±15 %, no query left running`, async () => {
   // The server's own Trino user for this run: its queries are told apart from everyone else's on the shared Trino.
   const trinoUser = `trino-mcp-soak-${randomUUID().slice(0, 8)}`;
@@ -51,6 +53,9 @@ it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected 
     // 50 clients share 16 query slots: they queue (as designed) rather than fail with BUSY.
     TRINO_QUEUE_TIMEOUT: '120',
     TRINO_MAX_QUEUED_QUERIES: String(CLIENTS * 2),
+    // Results cut at a limit wait for fetch_more until their cursor expires: a short TTL lets
+    // the end of the run check that every one of them was then cancelled.
+    TRINO_CURSOR_TTL: String(CURSOR_TTL_S),
   });
   const pid = server.process.pid!;
   const inspector = await inspectorUrl(inspectPort);
@@ -119,7 +124,7 @@ it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected 
   for (const s of sessions) await s.close().catch(() => undefined);
 
   const running = () => trinoQuery(`SELECT count(*) FROM system.runtime.queries WHERE "user" = '${trinoUser}' AND state NOT IN ('FINISHED', 'FAILED')`);
-  const left = Number((await poll(running, (rows) => Number(rows[0]![0]) === 0, { timeoutMs: 15_000, intervalMs: 250 }))[0]![0]);
+  const left = Number((await poll(running, (rows) => Number(rows[0]![0]) === 0, { timeoutMs: CURSOR_TTL_S * 1000 + 15_000, intervalMs: 250 }))[0]![0]);
   const total = Number((await trinoQuery(`SELECT count(*) FROM system.runtime.queries WHERE "user" = '${trinoUser}'`))[0]![0]);
 
   const drift = (held.rss - baseline.rss) / baseline.rss;
@@ -145,4 +150,4 @@ it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected 
   expect(Math.abs(drift), summary).toBeLessThanOrEqual(0.15);
   expect(left, summary).toBe(0);
   expect(all.length, summary).toBeGreaterThan(CLIENTS);
-}, SECONDS * 1000 + WARMUP_MAX_MS + 180_000);
+}, SECONDS * 1000 + WARMUP_MAX_MS + CURSOR_TTL_S * 1000 + 180_000);

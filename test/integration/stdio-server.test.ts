@@ -197,7 +197,7 @@ describe('timeouts, outages and bad configuration', () => {
       expect(first.structuredContent).toMatchObject({ code: 'ENGINE_UNAVAILABLE', retryable: true });
       const second = await mcp.callTool('execute_query', { sql: 'SELECT 1' });
       expect(second.structuredContent).toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
-      expect((await mcp.listTools()).length).toBe(7);
+      expect((await mcp.listTools()).length).toBe(8);
     } finally {
       await mcp.close();
     }
