@@ -13,6 +13,8 @@ export interface Config {
     readonly password?: string | undefined;
     readonly verifyCertificates: boolean;
     readonly server: string;
+    /** TRINO_HTTP_COMPRESSION: ask Trino for gzip answers. */
+    readonly compression: boolean;
   };
   readonly defaults: NameDefaults;
   readonly allowWriteQueries: boolean;
@@ -21,6 +23,8 @@ export interface Config {
   /** TRINO_ALLOWED_CATALOGS / _SCHEMAS / _TABLES (empty lists: no restriction). */
   readonly allowlist: AllowlistSpec;
   readonly queryTimeoutMs: number;
+  /** MCP_PROGRESS_INTERVAL_MS: how often a running call tells a client that asked for progress. */
+  readonly progressIntervalMs: number;
   readonly maxRows: number;
   /** Byte and concurrency limits of query results and Trino queries. */
   readonly limits: LimitsConfig;
@@ -226,12 +230,14 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         password: e.TRINO_PASSWORD,
         verifyCertificates: !e.TRINO_SSL_INSECURE,
         server: `${scheme}://${host}:${e.TRINO_PORT}`,
+        compression: e.TRINO_HTTP_COMPRESSION,
       },
       defaults: { catalog: e.TRINO_CATALOG, schema: e.TRINO_SCHEMA },
       allowWriteQueries: e.TRINO_ALLOW_WRITE_QUERIES,
       allowPassthrough: e.TRINO_ALLOW_PASSTHROUGH_FUNCTIONS,
       allowlist,
       queryTimeoutMs: e.TRINO_QUERY_TIMEOUT * 1000,
+      progressIntervalMs: e.MCP_PROGRESS_INTERVAL_MS,
       maxRows: e.TRINO_MAX_ROWS,
       limits: {
         maxResultBytes: e.TRINO_MAX_RESULT_BYTES,

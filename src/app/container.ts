@@ -39,6 +39,9 @@ export const trinoModule = new ContainerModule(({ bind }) => {
         impersonation: config.impersonation,
         // A budget above the default bound raises it: a page must be readable to fill the budget.
         maxResponseBytes: Math.max(DEFAULT_MAX_RESPONSE_BYTES, config.limits.maxResultBytes),
+        // Every query slot keeps its connection, and cancels find one free besides.
+        connections: config.limits.maxConcurrentQueries + 4,
+        compression: config.trino.compression,
       };
     })
     .inSingletonScope();
@@ -110,6 +113,7 @@ export const mcpModule = new ContainerModule(({ bind }) => {
       maxResultBytes: config.limits.maxResultBytes,
       maxValueBytes: config.limits.maxValueBytes,
       timeoutMs: config.queryTimeoutMs,
+      progressIntervalMs: config.progressIntervalMs,
       name: 'trino-mcp',
       version: productVersion(),
     };

@@ -1,6 +1,6 @@
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import { userKey, type Column, type NameDefaults, type Principal, type Row, type TabularResult, type Truncation } from '../domain/model.ts';
-import type { QueryEngine } from '../ports/query-engine.ts';
+import type { QueryEngine, QueryProgress } from '../ports/query-engine.ts';
 import type { QuerySlots, Release } from './query-slots.ts';
 import { ResultBudget, type ByteLimits } from './result-budget.ts';
 
@@ -35,6 +35,8 @@ export class Call {
     private readonly cancel: AbortSignal,
     readonly timeoutMs: number,
     private readonly slots: QuerySlots,
+    /** Told the engine's progress while the call's queries run (the MCP edge passes it on to a client that asked). */
+    readonly onProgress?: ((progress: QueryProgress) => void) | undefined,
   ) {
     this.deadline = AbortSignal.timeout(timeoutMs);
     this.signal = AbortSignal.any([cancel, this.deadline]);
@@ -112,6 +114,7 @@ export async function readCapped(engine: QueryEngine, sql: string, call: Call, l
     reading: for await (const event of engine.run({ sql, principal: call.principal, catalog, schema }, call.signal)) {
       if (event.kind === 'started') queryId = event.queryId;
       else if (event.kind === 'columns') columns = budget.columns(event.columns) ?? tooWide(event.columns.length, limits.maxBytes);
+      else if (event.kind === 'progress') call.onProgress?.(event.progress);
       else if (event.kind === 'oversized') {
         truncatedBy = 'bytes';
         break;

@@ -2,7 +2,7 @@ import { DomainError, isDomainError } from '../domain/errors.ts';
 import { quoteQualified, resolveTableName } from '../domain/identifiers.ts';
 import type { Principal, TableName, TabularResult, Truncation } from '../domain/model.ts';
 import type { ObjectRef, QueryPolicy } from '../domain/policy.ts';
-import type { QueryEngine } from '../ports/query-engine.ts';
+import type { QueryEngine, QueryProgress } from '../ports/query-engine.ts';
 import { Call, readCapped, type QuerySettings, type ReadLimits } from './call.ts';
 import type { QuerySlots } from './query-slots.ts';
 
@@ -16,8 +16,13 @@ export abstract class UseCase {
   ) {}
 
   /** Runs `work` as one call: one deadline, one query slot, given back however the call ends. */
-  protected async call<T>(principal: Principal, signal: AbortSignal, work: (call: Call) => Promise<T>): Promise<T> {
-    const call = new Call(principal, signal, this.settings.timeoutMs, this.slots);
+  protected async call<T>(
+    principal: Principal,
+    signal: AbortSignal,
+    work: (call: Call) => Promise<T>,
+    onProgress?: (progress: QueryProgress) => void,
+  ): Promise<T> {
+    const call = new Call(principal, signal, this.settings.timeoutMs, this.slots, onProgress);
     try {
       return await work(call);
     } finally {

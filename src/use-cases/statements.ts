@@ -2,7 +2,7 @@ import { DomainError, policyDenied } from '../domain/errors.ts';
 import type { ExplainType, Principal, TabularResult } from '../domain/model.ts';
 import type { QueryPolicy, StatementMode } from '../domain/policy.ts';
 import { explainOf, parseStatement, type Statement } from '../domain/statement.ts';
-import type { QueryEngine } from '../ports/query-engine.ts';
+import type { QueryEngine, QueryProgress } from '../ports/query-engine.ts';
 import { readCapped, type Call, type QuerySettings } from './call.ts';
 import { readLimits, UseCase } from './catalog.ts';
 import { singleValueLimit } from './result-budget.ts';
@@ -45,7 +45,12 @@ export async function authorize(
 abstract class RunStatement extends UseCase {
   protected abstract readonly mode: StatementMode;
 
-  async execute(args: { sql: string; limit?: number | undefined }, principal: Principal, signal: AbortSignal): Promise<TabularResult> {
+  async execute(
+    args: { sql: string; limit?: number | undefined },
+    principal: Principal,
+    signal: AbortSignal,
+    onProgress?: (progress: QueryProgress) => void,
+  ): Promise<TabularResult> {
     if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 1)) {
       throw new DomainError('INVALID_ARGUMENT', `limit must be a whole number of at least 1, got ${args.limit}.`);
     }
@@ -54,7 +59,7 @@ abstract class RunStatement extends UseCase {
     return this.call(principal, signal, async (call) => {
       await authorize(statement, this.mode, call, { policy: this.policy, engine: this.engine, settings: this.settings });
       return this.read(statement.text, call, { maxRows: cap });
-    });
+    }, onProgress);
   }
 }
 
@@ -73,6 +78,7 @@ export class ExplainQuery extends UseCase {
     args: { sql: string; type?: ExplainType | undefined },
     principal: Principal,
     signal: AbortSignal,
+    onProgress?: (progress: QueryProgress) => void,
   ): Promise<{ type: ExplainType; plan: string; truncated: boolean }> {
     const type = args.type ?? 'LOGICAL';
     const statement = explainOf(parseStatement(args.sql), type);
@@ -83,7 +89,7 @@ export class ExplainQuery extends UseCase {
         maxRows: Number.MAX_SAFE_INTEGER,
         maxValueBytes: singleValueLimit(this.settings.maxResultBytes),
       });
-    });
+    }, onProgress);
     const plan =
       type === 'VALIDATE'
         ? `valid: ${String(result.rows[0]?.[0])}`

@@ -24,6 +24,7 @@ const mcpSettings: McpSettings = {
   maxResultBytes: settings.maxResultBytes,
   maxValueBytes: settings.maxValueBytes,
   timeoutMs: settings.timeoutMs,
+  progressIntervalMs: 5_000,
   name: 'trino-mcp',
   version: '0.0.0-test',
 };

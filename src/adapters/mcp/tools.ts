@@ -4,6 +4,7 @@ import type { ToolAccess } from '../../domain/access.ts';
 import { EXPLAIN_TYPES, type Principal, type Truncation } from '../../domain/model.ts';
 import type { DescribeTable, ListCatalogs, ListSchemas, ListTables, NameList } from '../../use-cases/catalog.ts';
 import type { ExecuteQuery, ExecuteStatement, ExplainQuery } from '../../use-cases/statements.ts';
+import type { QueryProgress } from '../../ports/query-engine.ts';
 import { singleValueLimit, truncationMarker } from '../../use-cases/result-budget.ts';
 import { renderList, renderTable, type RenderLimits } from './render.ts';
 import { catalogArg, outputSchemas, READ_ANNOTATIONS, schemaArg, sqlArg, WRITE_ANNOTATIONS } from './schemas.ts';
@@ -48,7 +49,8 @@ export interface ToolSpec<S extends z.ZodObject = z.ZodObject> {
   input(env: ToolEnv): S;
   readonly output: z.ZodObject;
   // Method syntax on purpose: it lets a ToolSpec of specific arguments stand in the table of all tools.
-  run(useCases: UseCases, args: z.infer<S>, principal: Principal, signal: AbortSignal, env: ToolEnv): Promise<ToolAnswer>;
+  // `onProgress` is set when the client asked for progress: long-running tools pass it to the use-case.
+  run(useCases: UseCases, args: z.infer<S>, principal: Principal, signal: AbortSignal, env: ToolEnv, onProgress?: (p: QueryProgress) => void): Promise<ToolAnswer>;
 }
 
 function tool<S extends z.ZodObject>(spec: ToolSpec<S>): ToolSpec {
@@ -124,9 +126,9 @@ function statementTool(spec: Pick<ToolSpec, 'name' | 'title' | 'access' | 'annot
     ...rest,
     input: statementInput,
     output: outputSchemas.execute_query,
-    async run(u, args, principal, signal, env) {
+    async run(u, args, principal, signal, env, onProgress) {
       const maxRows = Math.min(args.limit ?? env.maxRows, env.maxRows);
-      return tabular(await useCase(u).execute(args, principal, signal), { ...env, maxRows });
+      return tabular(await useCase(u).execute(args, principal, signal, onProgress), { ...env, maxRows });
     },
   });
 }
@@ -260,8 +262,8 @@ export const TOOLS: readonly ToolSpec[] = [
         type: z.enum(EXPLAIN_TYPES).optional().describe('Plan type; LOGICAL when omitted.'),
       }),
     output: outputSchemas.explain_query,
-    async run(u, args, principal, signal, env) {
-      const r = await u.explainQuery.execute(args, principal, signal);
+    async run(u, args, principal, signal, env, onProgress) {
+      const r = await u.explainQuery.execute(args, principal, signal, onProgress);
       const text = r.truncated ? `${r.plan}\n(The plan reached the size limit of ${env.maxResultBytes} bytes and was cut.)` : r.plan;
       return { result: { content: [{ type: 'text', text }], structuredContent: withTruncation(r) } };
     },

@@ -6,6 +6,7 @@ import type { Principal } from '../../domain/model.ts';
 import { Logger } from '../../ports/logger.ts';
 import { Inflight } from '../lifecycle/inflight.ts';
 import { toolError } from './errors.ts';
+import { progressReporter } from './progress.ts';
 import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
 
 /** Settings the MCP edge needs to describe its tools truthfully. */
@@ -14,6 +15,8 @@ export interface McpSettings {
   readonly maxResultBytes: number;
   readonly maxValueBytes: number;
   readonly timeoutMs: number;
+  /** MCP_PROGRESS_INTERVAL_MS: how often a running call sends progress to a client that asked. */
+  readonly progressIntervalMs: number;
   readonly name: string;
   readonly version: string;
 }
@@ -101,8 +104,9 @@ export class TrinoMcpServer {
     const work = this.inflight.track();
     const signal = AbortSignal.any([ctx.mcpReq.signal, work.controller.signal, ...(caller.signal ? [caller.signal] : [])]);
     const audit = { tool: spec.name, user: principal.subject, via: principal.via };
+    const progress = progressReporter(ctx, this.settings.progressIntervalMs, this.log);
     try {
-      const { result, queryId, rows } = await spec.run(this.useCases, args as never, principal, signal, env);
+      const { result, queryId, rows } = await spec.run(this.useCases, args as never, principal, signal, env, progress?.onProgress);
       this.log.info('tool call', { ...audit, queryId, rows, durationMs: Math.round(performance.now() - started), outcome: 'ok' });
       return result;
     } catch (err) {
@@ -117,6 +121,7 @@ export class TrinoMcpServer {
       });
       return result;
     } finally {
+      progress?.stop();
       work.done();
     }
   }

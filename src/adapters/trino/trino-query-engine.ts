@@ -1,11 +1,22 @@
 import { inject, injectable } from 'inversify';
-import { Trino, type ConnectionOptions, type QueryResult } from 'trino-client';
 import { DomainError } from '../../domain/errors.ts';
-import type { Column } from '../../domain/model.ts';
-import type { QueryEngine, QueryEvent, QueryRequest } from '../../ports/query-engine.ts';
+import type { Column, Principal } from '../../domain/model.ts';
+import type { QueryEngine, QueryEvent, QueryProgress, QueryRequest } from '../../ports/query-engine.ts';
 import { Logger } from '../../ports/logger.ts';
 import { asciiJson, clientInfo, sessionUserProblem } from './identity-headers.ts';
-import { reasonOf, transformTrinoResponse } from './trino-responses.ts';
+import { cancelledError, describeTransportError, foreignUriError, queryError, TrinoHttpError, transportError } from './trino-errors.ts';
+import { TrinoHttp, untilAborted, type TrinoTlsOptions } from './trino-http.ts';
+import { parsePage, type TrinoPage, type TrinoStats } from './trino-responses.ts';
+
+/**
+ * Where the Authorization header of a query comes from: asked once per query; told when
+ * Trino refused it (HTTP 401 to the first request), after which the query is sent once more
+ * with a new header, if there is one.
+ */
+export interface TrinoCredentialSource {
+  authorization(principal: Principal, signal: AbortSignal): Promise<string | undefined>;
+  rejected(principal: Principal, header: string): void;
+}
 
 /** How to reach Trino; built by src/app/config from TRINO_* variables. */
 export interface TrinoConnection {
@@ -22,13 +33,18 @@ export interface TrinoConnection {
   /**
    * The largest Trino response read (one page of results, decompressed); DEFAULT_MAX_RESPONSE_BYTES
    * when not given. A larger one is dropped unread and the stream ends with `oversized`:
-   * trino-client buffers and parses a whole page at once, and Trino sends one value of any
-   * size in one page.
+   * a page is parsed whole, and Trino sends one value of any size in one page.
    */
   readonly maxResponseBytes?: number | undefined;
+  /** Keep-alive connections to Trino (DEFAULT_CONNECTIONS when not given); more requests wait for one. */
+  readonly connections?: number | undefined;
+  /** TRINO_HTTP_COMPRESSION: ask Trino for gzip answers. */
+  readonly compression?: boolean | undefined;
+  /** The Authorization of each query; TRINO_USER / TRINO_PASSWORD as Basic when not given. */
+  readonly credentials?: TrinoCredentialSource | undefined;
+  /** TLS settings beyond `verifyCertificates` (CA, client certificate). */
+  readonly tls?: Omit<TrinoTlsOptions, 'rejectUnauthorized'> | undefined;
 }
-
-export { parseTrinoJson } from './trino-responses.ts';
 
 /**
  * Trino aims at pages of about 1 MB and lets them grow to 8 MB for large rows, so no
@@ -37,105 +53,57 @@ export { parseTrinoJson } from './trino-responses.ts';
  * well inside a small heap.
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Enough for the default TRINO_MAX_CONCURRENT_QUERIES, with room for the cancels. */
+export const DEFAULT_CONNECTIONS = 20;
 
 export const TrinoConnection = Symbol.for('TrinoConnection');
 
 const CANCEL_WAIT_MS = 5_000;
+/** Trino's protocol: 502, 503 and 504 mean "ask again", after a short wait. */
+const RETRY_STATUSES = new Set([502, 503, 504]);
+const MAX_RETRIES = 5;
 
-/** The pieces of an axios error worth reporting; the error object itself holds credentials. */
-function describeTransportError(err: unknown): { status?: number; code?: string; reason?: string; message: string } {
-  const e = err as { response?: { status?: number; data?: unknown }; code?: string; message?: string };
-  const reason = reasonOf(e.response?.data);
+const num = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+function progressOf(stats: TrinoStats): QueryProgress {
   return {
-    ...(e.response?.status !== undefined ? { status: e.response.status } : {}),
-    ...(e.code ? { code: e.code } : {}),
-    ...(reason ? { reason } : {}),
-    message: typeof e.message === 'string' ? e.message.replace(/\/\/[^/@\s]*@/g, '//') : 'unknown error',
+    state: typeof stats.state === 'string' ? stats.state : 'UNKNOWN',
+    processedRows: num(stats.processedRows),
+    processedBytes: num(stats.processedBytes),
+    completedSplits: num(stats.completedSplits),
+    totalSplits: num(stats.totalSplits),
   };
 }
 
-function transportError(err: unknown): DomainError {
-  const t = describeTransportError(err);
-  if (t.status === 401 || t.status === 403) {
-    return new DomainError(
-      'ENGINE_UNAVAILABLE',
-      `Trino refused this server's credentials (HTTP ${t.status}${t.reason ? `: ${t.reason}` : ''}); the operator must check TRINO_USER / TRINO_PASSWORD (Trino takes passwords over HTTPS only).`,
-      { retryable: false },
-    );
-  }
-  const what = t.status !== undefined ? `HTTP ${t.status}` : (t.code ?? 'no answer');
-  return new DomainError('ENGINE_UNAVAILABLE', `Trino is unavailable (${what}); retry later.`, { retryable: true });
-}
-
-function queryError(result: QueryResult, impersonating: boolean): DomainError {
-  const e = result.error!;
-  const details = { errorName: e.errorName, queryId: result.id };
-  // Trino's access control refusing to let TRINO_USER act as the caller is not the
-  // statement's fault: no rewrite of the SQL helps. Trino 476 words it
-  // "Access Denied: User svc cannot impersonate user carol".
-  if (impersonating && e.errorName === 'PERMISSION_DENIED' && /cannot impersonate user/i.test(e.message)) {
-    return new DomainError('POLICY_DENIED', `Trino refused to run the query as you: ${e.message}. The operator must allow the impersonation in Trino.`, {
-      ...details,
-      rule: 'IMPERSONATION',
-    });
-  }
-  if (e.errorType === 'USER_ERROR') return new DomainError('QUERY_INVALID', e.message, details);
-  return new DomainError('ENGINE_UNAVAILABLE', `Trino failed the query (${e.errorName}): ${e.message}`, {
-    ...details,
-    retryable: e.errorType !== 'INTERNAL_ERROR',
-  });
-}
-
-/** axios gave up on a response past maxContentLength (it has no code of its own for that). */
-function isOversized(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown };
-  return e.code === 'ERR_BAD_RESPONSE' && typeof e.message === 'string' && e.message.startsWith('maxContentLength size of');
-}
-
-function cancelledError(queryId?: string): DomainError {
-  return new DomainError('CANCELLED', 'The request was cancelled; the Trino query was cancelled too.', queryId ? { queryId } : {});
-}
-
-/** Resolves with `promise`, or rejects as soon as `signal` aborts (the promise keeps running). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => undefined);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
+/** One page, or the news that it was larger than the bound and was not read. */
+type PageOutcome = { readonly page: TrinoPage } | { readonly oversized: true };
 
 /**
- * QueryEngine on trino-client. trino-client 0.2.x has three sharp edges, handled here:
- * - query errors arrive in `result.error` instead of throwing: turned into DomainErrors;
- * - it has no abort or timeout: every wait races the signal, and an abandoned query is
- *   cancelled with DELETE /v1/query/{id};
- * - a client keeps mutable session headers (Set-Session, Set-Catalog, prepared
- *   statements) across queries: each query gets its own client, so nothing leaks
- *   between users' queries.
+ * QueryEngine on Trino's statement protocol (POST /v1/statement, then GET each nextUri),
+ * over a keep-alive connection pool (TrinoHttp). Each query sends its own headers and keeps
+ * nothing of Trino's session answers (Set-Session, Set-Catalog, prepared statements), so
+ * nothing leaks between users' queries; an abandoned query is cancelled with
+ * DELETE /v1/query/{id}.
  */
 @injectable()
 export class TrinoQueryEngine implements QueryEngine {
+  private readonly http: TrinoHttp;
+  private readonly origin: string;
+  private readonly credentials: TrinoCredentialSource;
+
   constructor(
     @inject(TrinoConnection) private readonly connection: TrinoConnection,
     @inject(Logger) private readonly log: Logger,
-  ) {}
+  ) {
+    const https = connection.server.startsWith('https:');
+    this.http = new TrinoHttp({
+      connections: connection.connections ?? DEFAULT_CONNECTIONS,
+      compression: connection.compression ?? false,
+      ...(https ? { tls: { ...connection.tls, rejectUnauthorized: connection.verifyCertificates } } : {}),
+    });
+    this.origin = new URL(connection.server).origin;
+    this.credentials = connection.credentials ?? basicCredentials(connection);
+  }
 
   private get maxResponseBytes(): number {
     return this.connection.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -165,121 +133,145 @@ export class TrinoQueryEngine implements QueryEngine {
     return value;
   }
 
-  private client(request: QueryRequest): Trino {
-    const c = this.connection;
-    const p = request.principal;
-    const options: ConnectionOptions = {
-      server: c.server,
-      source: c.source,
-      ...(c.server.startsWith('https:') ? { ssl: { rejectUnauthorized: c.verifyCertificates } } : {}),
-      extraHeaders: {
-        // TRINO_USER is checked by sessionUserProblem at start-up (src/app/env-schema.ts).
-        'X-Trino-User': this.sessionUser(request),
-        // trino-client's BasicAuth overwrites X-Trino-User with the login user, which
-        // silently turned impersonation off whenever TRINO_PASSWORD was set: the
-        // credentials go in their own header instead.
-        ...(c.password !== undefined ? { Authorization: `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}` } : {}),
-        // Attribution: who asked, for Trino's query history and event listeners.
-        'X-Trino-Client-Info': clientInfo(p),
-        'X-Trino-Client-Tags': 'trino-mcp',
-      },
+  /** The headers every request of one query carries (without Authorization). */
+  private headers(request: QueryRequest): Record<string, string> {
+    return {
+      // TRINO_USER is checked by sessionUserProblem at start-up (src/app/env-schema.ts).
+      'x-trino-user': this.sessionUser(request),
+      'x-trino-source': this.connection.source,
+      // Attribution: who asked, for Trino's query history and event listeners.
+      'x-trino-client-info': clientInfo(request.principal),
+      'x-trino-client-tags': 'trino-mcp',
+      ...(request.catalog ? { 'x-trino-catalog': request.catalog } : {}),
+      ...(request.schema ? { 'x-trino-schema': request.schema } : {}),
     };
-    const trino = Trino.create(options);
-    // trino-client parses responses with axios' JSON.parse, which rounds bigint values past
-    // ±2^53. Its private axios config is the only place to swap the parser (pinned version,
-    // covered by test/contract).
-    // The same config carries axios' maxContentLength, which stops reading a response past the
-    // bound (test/integration/result-bytes checks both on real Trino).
-    const internals = trino as unknown as { client?: { clientConfig?: { transformResponse?: unknown; maxContentLength?: number } } };
-    if (internals.client?.clientConfig) {
-      internals.client.clientConfig.transformResponse = [transformTrinoResponse];
-      internals.client.clientConfig.maxContentLength = this.maxResponseBytes;
+  }
+
+  /** Reads one answer; a non-2xx is a TrinoHttpError, a body that is no page an ENGINE_UNAVAILABLE. */
+  private async fetchPage(method: 'GET' | 'POST', uri: string, headers: Record<string, string>, signal: AbortSignal | undefined, body?: string): Promise<PageOutcome> {
+    const url = new URL(uri);
+    if (url.origin !== this.origin) throw foreignUriError(uri);
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.http.request(method, url, headers, { maxBytes: this.maxResponseBytes, ...(signal ? { signal } : {}), ...(body !== undefined ? { body } : {}) });
+      if (RETRY_STATUSES.has(answer.status) && attempt < MAX_RETRIES) {
+        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        continue;
+      }
+      if (answer.status < 200 || answer.status > 299) throw new TrinoHttpError(answer.status, answer.text);
+      if (answer.text === undefined) return { oversized: true };
+      const page = parsePage(answer.text);
+      if (!page) throw new DomainError('ENGINE_UNAVAILABLE', `Trino answered HTTP ${answer.status} with a body that is not a query result; retry later.`, { retryable: true });
+      return { page };
     }
-    return trino;
+  }
+
+  /**
+   * POST /v1/statement, with the Authorization of the caller. A 401 tells the credentials
+   * their header was refused, and the statement is sent once more with a new one.
+   */
+  private async submit(request: QueryRequest, headers: Record<string, string>, signal: AbortSignal): Promise<{ outcome: PageOutcome; sent: Record<string, string> }> {
+    const url = `${this.origin}/v1/statement`;
+    let authorization = await this.credentials.authorization(request.principal, signal);
+    for (let retried = false; ; retried = true) {
+      const all = authorization ? { ...headers, authorization } : headers;
+      try {
+        // The POST runs without the caller's signal: once Trino has the statement, only its
+        // answer tells which query to cancel (run() does that when the caller is gone).
+        return { outcome: await this.fetchPage('POST', url, all, undefined, request.sql), sent: all };
+      } catch (err) {
+        if (retried || !(err instanceof TrinoHttpError) || err.status !== 401 || !authorization) throw err;
+        this.credentials.rejected(request.principal, authorization);
+        const next = await this.credentials.authorization(request.principal, signal);
+        if (!next || next === authorization) throw err;
+        authorization = next;
+      }
+    }
+  }
+
+  private async cancel(queryId: string, headers: Record<string, string>): Promise<void> {
+    try {
+      const url = new URL(`${this.origin}/v1/query/${encodeURIComponent(queryId)}`);
+      await this.http.request('DELETE', url, headers, { maxBytes: 64 * 1024, signal: AbortSignal.timeout(CANCEL_WAIT_MS) });
+    } catch (err) {
+      this.log.warn('could not cancel Trino query', { queryId, error: describeTransportError(err).message });
+    }
   }
 
   async *run(request: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
     if (signal.aborted) throw cancelledError();
-    const trino = this.client(request);
+    const headers = this.headers(request);
     const impersonating = this.connection.impersonation !== undefined;
-    let queryId: string | undefined;
-    let finished = false;
-    const cancel = async () => {
-      if (!queryId) return;
-      const id = queryId;
-      try {
-        await untilAborted(trino.cancel(id), AbortSignal.timeout(CANCEL_WAIT_MS));
-      } catch (err) {
-        this.log.warn('could not cancel Trino query', { queryId: id, error: describeTransportError(err).message });
-      }
-    };
-
-    const submitted = trino.query({
-      query: request.sql,
-      ...(request.catalog ? { catalog: request.catalog } : {}),
-      ...(request.schema ? { schema: request.schema } : {}),
-    });
-    let iterator: Awaited<typeof submitted>;
+    const submitted = this.submit(request, headers, signal);
+    let first: PageOutcome;
+    // The headers the statement was accepted with (its Authorization): every later request of the query carries them.
+    let sent: Record<string, string>;
     try {
-      iterator = await untilAborted(submitted, signal);
+      ({ outcome: first, sent } = await untilAborted(submitted, signal));
     } catch (err) {
       if (signal.aborted) {
         // The POST may still complete: cancel whatever it started.
-        submitted.then((it) => {
-          queryId = firstResult(it)?.id;
-          return cancel();
-        }, () => undefined);
+        submitted.then(({ outcome: o, sent: h }) => ('page' in o && o.page.nextUri ? this.cancel(o.page.id, h) : undefined), () => undefined);
         throw cancelledError();
       }
       throw transportError(err);
     }
-
+    if (!('page' in first)) {
+      // Not even the first answer fits: nothing tells which query to cancel, and Trino
+      // abandons a query whose client does not come back.
+      yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
+      return;
+    }
+    let page = first.page;
+    if (page.error) throw queryError(page, impersonating);
+    const queryId = page.id;
+    let finished = !page.nextUri;
     try {
-      const first = firstResult(iterator);
-      if (!first) throw new DomainError('INTERNAL', 'trino-client returned no initial query result');
-      if (first.error) {
-        finished = true;
-        throw queryError(first, impersonating);
-      }
-      queryId = first.id;
       yield { kind: 'started', queryId };
       let columnsSent = false;
-      if (!first.nextUri) finished = true;
-      while (!finished) {
-        let step: IteratorResult<QueryResult>;
-        try {
-          step = await untilAborted(iterator.next(), signal);
-        } catch (err) {
-          if (signal.aborted) throw cancelledError(queryId);
-          if (isOversized(err)) {
-            // Unread, so the query is still running: the finally block cancels it.
-            yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
-            return;
-          }
-          throw transportError(err);
+      for (;;) {
+        if (page.error) {
+          finished = true;
+          throw queryError(page, impersonating);
         }
-        const page = step.value;
-        if (step.done || !page.nextUri) finished = true;
-        if (step.done) break;
-        if (page.error) throw queryError(page, impersonating);
+        if (page.stats && page.nextUri) yield { kind: 'progress', progress: progressOf(page.stats) };
         if (!columnsSent && page.columns) {
           columnsSent = true;
-          yield { kind: 'columns', columns: page.columns.map((c: { name: string; type: string }): Column => ({ name: c.name, type: c.type })) };
+          yield { kind: 'columns', columns: page.columns.map((c): Column => ({ name: c.name, type: c.type })) };
         }
         if (page.data && page.data.length > 0) yield { kind: 'rows', rows: page.data };
+        if (!page.nextUri) {
+          finished = true;
+          break;
+        }
+        let next: PageOutcome;
+        try {
+          next = await this.fetchPage('GET', page.nextUri, sent, signal);
+        } catch (err) {
+          if (signal.aborted) throw cancelledError(queryId);
+          throw transportError(err);
+        }
+        if (!('page' in next)) {
+          // Unread, so the query is still running: the finally block cancels it.
+          yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
+          return;
+        }
+        page = next.page;
       }
       if (!columnsSent) yield { kind: 'columns', columns: [] };
     } finally {
-      if (!finished) await cancel();
+      if (!finished) await this.cancel(queryId, sent);
     }
   }
 }
 
 /**
- * The POST /v1/statement answer, which trino-client's Iterator keeps in a private field
- * and never yields. It carries the query id, which a cancel needs before the first page
- * arrives. trino-client is pinned to an exact version; test/contract fails if this moves.
+ * TRINO_USER / TRINO_PASSWORD as HTTP Basic. They go in their own header, apart from
+ * X-Trino-User, so impersonation stays on when a password is set.
  */
-function firstResult(iterator: unknown): QueryResult | undefined {
-  return (iterator as { iter?: { queryResult?: QueryResult } }).iter?.queryResult;
+function basicCredentials(c: TrinoConnection): TrinoCredentialSource {
+  const header = c.password !== undefined ? `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}` : undefined;
+  return {
+    authorization: () => Promise.resolve(header),
+    rejected: () => undefined,
+  };
 }

@@ -32,9 +32,9 @@ export function useCasesOver(
 }
 
 /** The MCP edge's settings for these query settings. */
-export function mcpSettingsOf(settings: QuerySettings): McpSettings {
+export function mcpSettingsOf(settings: QuerySettings, progressIntervalMs = 5_000): McpSettings {
   const { maxRows, maxResultBytes, maxValueBytes, timeoutMs } = settings;
-  return { maxRows, maxResultBytes, maxValueBytes, timeoutMs, name: 'trino-mcp', version: '0.0.0-test' };
+  return { maxRows, maxResultBytes, maxValueBytes, timeoutMs, progressIntervalMs, name: 'trino-mcp', version: '0.0.0-test' };
 }
 
 /** The MCP edge over fakes, built as the container builds it. */
