@@ -7,6 +7,7 @@ import { Logger } from '../../ports/logger.ts';
 import { Inflight } from '../lifecycle/inflight.ts';
 import { toolError } from './errors.ts';
 import { progressReporter } from './progress.ts';
+import { ToolDefinitions } from './tool-definitions.ts';
 import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
 
 /** Settings the MCP edge needs to describe its tools truthfully. */
@@ -47,6 +48,8 @@ export interface Caller {
  */
 @injectable()
 export class TrinoMcpServer {
+  private readonly definitions = new ToolDefinitions();
+
   constructor(
     @inject(McpSettings) private readonly settings: McpSettings,
     @inject(Access) private readonly access: Access,
@@ -82,13 +85,7 @@ export class TrinoMcpServer {
     for (const spec of tools) {
       server.registerTool(
         spec.name,
-        {
-          title: spec.title,
-          description: spec.description(env),
-          inputSchema: spec.input(env),
-          outputSchema: spec.output,
-          annotations: spec.annotations,
-        },
+        this.definitions.of(spec, env),
         (args: unknown, ctx: ServerContext) => this.call(spec, args, ctx, caller, env),
       );
     }

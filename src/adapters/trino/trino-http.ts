@@ -1,6 +1,6 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 
 /** TLS settings of the connections to Trino, under node:tls option names. */
 export interface TrinoTlsOptions {
@@ -35,11 +35,20 @@ export interface TrinoAnswer {
  * reviver on every value made up most of the server's CPU per call (see bench/trino.mjs).
  */
 export class TrinoHttp {
-  private readonly agent: Agent;
+  private agent: Promise<Agent> | undefined;
 
-  constructor(private readonly options: TrinoHttpOptions) {
+  constructor(private readonly options: TrinoHttpOptions) {}
+
+  /** undici is loaded with the first query: a stdio server answers `initialize` without it. */
+  private pool(): Promise<Agent> {
+    this.agent ??= import('undici').then(({ Agent }) => this.createAgent(Agent));
+    return this.agent;
+  }
+
+  private createAgent(AgentClass: typeof Agent): Agent {
+    const options = this.options;
     const tls = options.tls;
-    this.agent = new Agent({
+    return new AgentClass({
       connections: options.connections,
       pipelining: 1,
       // Trino's Jetty closes idle connections after 30 s by default: give them back before that.
@@ -71,7 +80,8 @@ export class TrinoHttp {
     headers: Record<string, string>,
     options: { body?: string; signal?: AbortSignal; maxBytes: number },
   ): Promise<TrinoAnswer> {
-    const res = await this.agent.request({
+    const agent = await this.pool();
+    const res = await agent.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method,
@@ -86,7 +96,7 @@ export class TrinoHttp {
 
   /** Closes the idle connections; requests in flight are aborted. */
   async close(): Promise<void> {
-    await this.agent.destroy();
+    if (this.agent) await (await this.agent).destroy();
   }
 }
 
