@@ -93,7 +93,8 @@ function tabular(r: Awaited<ReturnType<ExecuteQuery['execute']>>, limits: Render
       content: [{ type: 'text', text: renderTable(r, limits) }],
       structuredContent: {
         columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
-        rows: r.rows.map((row) => [...row]),
+        // The rows as the use-case kept them (no copy): they are serialised once, as they are.
+        rows: r.rows as unknown[][],
         rowCount: r.rowCount,
         truncated: r.truncated,
         ...(r.truncatedBy ? { truncatedBy: r.truncatedBy } : {}),
