@@ -44,6 +44,9 @@ export const trinoModule = new ContainerModule(({ bind }) => {
         impersonation: config.impersonation,
         // A budget above the default bound raises it: a page must be readable to fill the budget.
         maxResponseBytes: Math.max(DEFAULT_MAX_RESPONSE_BYTES, config.limits.maxResultBytes),
+        // Every query slot keeps its connection, and cancels find one free besides.
+        connections: config.limits.maxConcurrentQueries + 4,
+        compression: config.trino.compression,
       };
     })
     .inSingletonScope();
@@ -138,6 +141,7 @@ export const mcpModule = new ContainerModule(({ bind }) => {
         mode: config.results.writeConfirmation,
         stateKey: cursorKey({ secret: config.results.cursorSecret, context: `write confirmation ${config.trino.server}` }),
       },
+      progressIntervalMs: config.progressIntervalMs,
       name: 'trino-mcp',
       version: productVersion(),
     };

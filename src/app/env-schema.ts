@@ -83,6 +83,7 @@ export const envSchema = z.object({
     .optional(),
   TRINO_SSL: bool('TRINO_SSL').default(true),
   TRINO_SSL_INSECURE: bool('TRINO_SSL_INSECURE').default(false),
+  TRINO_HTTP_COMPRESSION: bool('TRINO_HTTP_COMPRESSION').default(false),
   TRINO_ALLOW_WRITE_QUERIES: bool('TRINO_ALLOW_WRITE_QUERIES').default(false),
   TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: bool('TRINO_ALLOW_PASSTHROUGH_FUNCTIONS').default(false),
   TRINO_ALLOWED_CATALOGS: z.string().optional(),
@@ -121,6 +122,7 @@ export const envSchema = z.object({
   MCP_REQUEST_TIMEOUT: positiveInt('MCP_REQUEST_TIMEOUT', 3600).default(60),
   MCP_KEEPALIVE_TIMEOUT: positiveInt('MCP_KEEPALIVE_TIMEOUT', 3600).default(5),
   MCP_MAX_SSE_STREAMS: positiveInt('MCP_MAX_SSE_STREAMS', 100_000).default(100),
+  MCP_PROGRESS_INTERVAL_MS: positiveInt('MCP_PROGRESS_INTERVAL_MS', 60_000).default(5_000),
   MCP_MAX_SSE_STREAMS_PER_USER: positiveInt('MCP_MAX_SSE_STREAMS_PER_USER', 10_000).default(5),
   LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS).default('info'),
   // 0 turns rate limiting off; unset, it is on over HTTP only (see loadConfig).

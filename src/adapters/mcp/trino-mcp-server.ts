@@ -9,6 +9,8 @@ import { recordToolCall, toolCallRecord } from './call-record.ts';
 import { toolError } from './errors.ts';
 import { confirmWrite, type ConfirmationSettings } from './write-confirmation.ts';
 import { registerCatalogFeatures, SERVED_CAPABILITIES } from './features.ts';
+import { progressReporter } from './progress.ts';
+import { ToolDefinitions } from './tool-definitions.ts';
 import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
 
 /** Settings the MCP edge needs to describe its tools truthfully. */
@@ -21,6 +23,8 @@ export interface McpSettings {
   readonly cursorTtlMs: number;
   /** TRINO_WRITE_CONFIRMATION: whether execute_statement asks the user first. */
   readonly confirmation: ConfirmationSettings;
+  /** MCP_PROGRESS_INTERVAL_MS: how often a running call sends progress to a client that asked. */
+  readonly progressIntervalMs: number;
   readonly name: string;
   readonly version: string;
 }
@@ -56,6 +60,8 @@ export interface Caller {
  */
 @injectable()
 export class TrinoMcpServer {
+  private readonly definitions = new ToolDefinitions();
+
   constructor(
     @inject(McpSettings) private readonly settings: McpSettings,
     @inject(Access) private readonly access: Access,
@@ -93,14 +99,7 @@ export class TrinoMcpServer {
     for (const spec of tools) {
       server.registerTool(
         spec.name,
-        {
-          title: spec.title,
-          description: spec.description(env),
-          // Strict: an argument the tool does not know (a typo like `limt`) is refused, not silently ignored.
-          inputSchema: spec.input(env).strict(),
-          outputSchema: spec.output,
-          annotations: spec.annotations,
-        },
+        this.definitions.of(spec, env),
         (args: unknown, ctx: ServerContext) => this.call(spec, args, ctx, caller, env, server),
       );
     }
@@ -147,8 +146,9 @@ export class TrinoMcpServer {
     const work = this.inflight.track();
     const signal = AbortSignal.any([ctx.mcpReq.signal, work.controller.signal, ...(caller.signal ? [caller.signal] : [])]);
     const who = { tool: spec.name, user: principal.subject, via: principal.via, startedAt };
+    const progress = progressReporter(ctx, this.settings.progressIntervalMs, this.log);
     try {
-      const { result, queryId, rows } = await spec.run(this.useCases, args as never, principal, signal, env);
+      const { result, queryId, rows } = await spec.run(this.useCases, args as never, principal, signal, env, progress?.onProgress);
       recordToolCall(this.log, toolCallRecord({ ...who, result, queryId, rows }));
       return result;
     } catch (error) {
@@ -156,6 +156,7 @@ export class TrinoMcpServer {
       recordToolCall(this.log, toolCallRecord({ ...who, result, error }));
       return result;
     } finally {
+      progress?.stop();
       work.done();
     }
   }

@@ -1,20 +1,30 @@
-import type { QueryResult } from 'trino-client';
 import { DomainError } from '../../domain/errors.ts';
+import type { TrinoPage } from './trino-responses.ts';
 import { reasonOf } from './trino-responses.ts';
 
-/** The pieces of an axios error worth reporting; the error object itself holds credentials. */
+/** An HTTP answer of Trino that is not a page: a refusal, an outage, a proxy's page. */
+export class TrinoHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string | undefined,
+  ) {
+    super(`Trino answered HTTP ${status}`);
+  }
+}
+
+/** The pieces of a transport failure worth reporting: no URL, no header, no credential. */
 export function describeTransportError(err: unknown): { status?: number; code?: string; reason?: string; message: string } {
-  const e = err as { response?: { status?: number; data?: unknown }; code?: string; message?: string };
-  const reason = reasonOf(e.response?.data);
-  return {
-    ...(e.response?.status !== undefined ? { status: e.response.status } : {}),
-    ...(e.code ? { code: e.code } : {}),
-    ...(reason ? { reason } : {}),
-    message: typeof e.message === 'string' ? e.message.replace(/\/\/[^/@\s]*@/g, '//') : 'unknown error',
-  };
+  if (err instanceof TrinoHttpError) {
+    const reason = reasonOf(err.body);
+    return { status: err.status, ...(reason ? { reason } : {}), message: err.message };
+  }
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+  return { ...(code ? { code } : {}), message: typeof e.message === 'string' ? e.message.replace(/\/\/[^/@\s]*@/g, '//') : 'unknown error' };
 }
 
 export function transportError(err: unknown): DomainError {
+  if (err instanceof DomainError) return err;
   const t = describeTransportError(err);
   if (t.status === 401 || t.status === 403) {
     return new DomainError(
@@ -27,9 +37,9 @@ export function transportError(err: unknown): DomainError {
   return new DomainError('ENGINE_UNAVAILABLE', `Trino is unavailable (${what}); retry later.`, { retryable: true });
 }
 
-export function queryError(result: QueryResult, impersonating: boolean): DomainError {
-  const e = result.error!;
-  const details = { errorName: e.errorName, queryId: result.id };
+export function queryError(page: TrinoPage, impersonating: boolean): DomainError {
+  const e = page.error!;
+  const details = { errorName: e.errorName, queryId: page.id };
   // Trino's access control refusing to let TRINO_USER act as the caller is not the
   // statement's fault: no rewrite of the SQL helps. Trino 476 words it
   // "Access Denied: User svc cannot impersonate user carol".
@@ -46,37 +56,15 @@ export function queryError(result: QueryResult, impersonating: boolean): DomainE
   });
 }
 
-/** axios gave up on a response past maxContentLength (it has no code of its own for that). */
-export function isOversized(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown };
-  return e.code === 'ERR_BAD_RESPONSE' && typeof e.message === 'string' && e.message.startsWith('maxContentLength size of');
-}
-
 export function cancelledError(queryId?: string): DomainError {
   return new DomainError('CANCELLED', 'The request was cancelled; the Trino query was cancelled too.', queryId ? { queryId } : {});
 }
 
-/** Resolves with `promise`, or rejects as soon as `signal` aborts (the promise keeps running). */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => undefined);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+/** A nextUri elsewhere than the configured coordinator: following it would send the credentials there. */
+export function foreignUriError(uri: string): DomainError {
+  return new DomainError(
+    'ENGINE_UNAVAILABLE',
+    `Trino pointed the next page to another origin (${new URL(uri).origin}) than TRINO_HOST; the credentials are not sent there. The operator must configure Trino's http-server.process-forwarded or the proxy.`,
+    { retryable: false },
+  );
 }
