@@ -2,6 +2,8 @@ import { validatePatterns, type AllowlistSpec } from '../domain/allowlist.ts';
 import { isLoopbackHost } from '../domain/loopback.ts';
 import type { NameDefaults } from '../domain/model.ts';
 import { envSchema } from './env-schema.ts';
+import type { TrinoTlsSettings } from '../adapters/trino/tls-options.ts';
+import { trinoAuthConfig, type TrinoAuthConfig } from './trino-auth-config.ts';
 
 /** The effective configuration, typed. Built only by loadConfig. */
 export interface Config {
@@ -13,6 +15,10 @@ export interface Config {
     readonly password?: string | undefined;
     readonly verifyCertificates: boolean;
     readonly server: string;
+    /** TRINO_AUTH: how this server authenticates to Trino. */
+    readonly auth: TrinoAuthConfig;
+    /** TRINO_SSL_*: CA, client certificate, server name. */
+    readonly tls: TrinoTlsSettings;
   };
   readonly defaults: NameDefaults;
   readonly allowWriteQueries: boolean;
@@ -209,12 +215,11 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         ? 'sub'
         : claimName
     : undefined;
-  if (e.TRINO_PASSWORD !== undefined && e.TRINO_USER.includes(':')) {
-    errors.push('TRINO_USER: must not contain ":" when TRINO_PASSWORD is set (HTTP Basic authentication splits the user at the first colon)');
-  }
+  const trinoAuth = trinoAuthConfig(e, { scheme, httpOAuth: e.MCP_TRANSPORT === 'http' && oauthOn, impersonating: impersonate });
+  errors.push(...trinoAuth.errors);
   if (impersonate && !oauthOn) errors.push('TRINO_IMPERSONATE: needs OAuth (OAUTH_ENABLED=true): the user comes from the token');
 
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0 || !trinoAuth.auth) return { ok: false, errors };
   return {
     ok: true,
     config: {
@@ -223,9 +228,11 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         port: e.TRINO_PORT,
         scheme,
         user: e.TRINO_USER,
-        password: e.TRINO_PASSWORD,
+        password: trinoAuth.auth.mode === 'basic' ? trinoAuth.auth.password : undefined,
         verifyCertificates: !e.TRINO_SSL_INSECURE,
         server: `${scheme}://${host}:${e.TRINO_PORT}`,
+        auth: trinoAuth.auth,
+        tls: trinoAuth.tls,
       },
       defaults: { catalog: e.TRINO_CATALOG, schema: e.TRINO_SCHEMA },
       allowWriteQueries: e.TRINO_ALLOW_WRITE_QUERIES,

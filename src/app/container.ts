@@ -15,8 +15,11 @@ import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { UseCases } from '../adapters/mcp/tools.ts';
 import { McpSettings, TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Config } from './config.ts';
+import type { TrinoAccess } from './trino-access.ts';
 
 export const AppConfig = Symbol.for('AppConfig');
+/** The Trino credential and TLS material prepared at start (src/app/trino-access.ts). */
+export const TrinoAccessToken = Symbol.for('TrinoAccess');
 /** The query policy: a domain object, bound here with a factory (the domain stays free of inversify). */
 export const Policy = Symbol.for('QueryPolicy');
 
@@ -39,6 +42,8 @@ export const trinoModule = new ContainerModule(({ bind }) => {
         impersonation: config.impersonation,
         // A budget above the default bound raises it: a page must be readable to fill the budget.
         maxResponseBytes: Math.max(DEFAULT_MAX_RESPONSE_BYTES, config.limits.maxResultBytes),
+        // Built by prepareTrinoAccess at start (files read, token endpoint discovered).
+        ...ctx.get<TrinoAccess | undefined>(TrinoAccessToken, { optional: true }),
       };
     })
     .inSingletonScope();
@@ -119,13 +124,14 @@ export const mcpModule = new ContainerModule(({ bind }) => {
 });
 
 /** The composition root: every binding of the application. */
-export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier): Container {
+export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier, trinoAccess?: TrinoAccess): Container {
   const container = new Container();
   container.bind<Config>(AppConfig).toConstantValue(config);
   container.bind<Logger>(Logger).toConstantValue(logger);
   // Set up before the container (OIDC discovery is asynchronous), bound here so that
   // everything that needs it finds it in one place.
   if (verifier) container.bind<TokenVerifier>(TokenVerifier).toConstantValue(verifier);
+  if (trinoAccess) container.bind<TrinoAccess>(TrinoAccessToken).toConstantValue(trinoAccess);
   container.load(trinoModule, useCaseModule, mcpModule);
   return container;
 }

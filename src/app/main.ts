@@ -9,14 +9,15 @@ import { loadConfig, type Config } from './config.ts';
 import { buildContainer, productVersion } from './container.ts';
 import { setupAuth, startHttp, StartupError } from './http-entry.ts';
 import { startupWarnings } from './startup-warnings.ts';
+import { prepareTrinoAccess, type TrinoAccess } from './trino-access.ts';
 
 function fail(line: string, status: number): never {
   process.stderr.write(`trino-mcp: ${line}\n`);
   process.exit(status);
 }
 
-function serveStdio(config: Config, log: Logger): void {
-  const container = buildContainer(config, log);
+function serveStdio(config: Config, log: Logger, trino: TrinoAccess): void {
+  const container = buildContainer(config, log, undefined, trino);
   const principal = { subject: config.trino.user, scopes: [], via: 'stdio' };
   const servers = container.get(TrinoMcpServer);
   const handle = serveOverStdio(servers, principal, log);
@@ -35,9 +36,9 @@ function serveStdio(config: Config, log: Logger): void {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-async function serveHttp(config: Config, log: Logger): Promise<void> {
+async function serveHttp(config: Config, log: Logger, trino: TrinoAccess): Promise<void> {
   const auth = config.oauth ? await setupAuth(config.oauth, log) : undefined;
-  const container = buildContainer(config, log, auth?.verifier);
+  const container = buildContainer(config, log, auth?.verifier, trino);
   if (!config.oauth && !config.http.loopback) {
     log.warn('MCP_ALLOW_UNAUTHENTICATED=true: serving without authentication on a non-loopback address', { host: config.http.host });
   }
@@ -70,8 +71,9 @@ async function main(): Promise<void> {
   const log = new StderrLogger();
   log.info('starting trino-mcp', { version: productVersion(), config });
   for (const w of startupWarnings(config)) log.warn(w.message, w.fields);
-  if (config.transport === 'stdio') serveStdio(config, log);
-  else await serveHttp(config, log);
+  const trino = await prepareTrinoAccess(config, log);
+  if (config.transport === 'stdio') serveStdio(config, log, trino);
+  else await serveHttp(config, log, trino);
 }
 
 main().catch((err: unknown) => {

@@ -62,6 +62,8 @@ describe('loadConfig values', () => {
       password: 'hunter2',
       verifyCertificates: false,
       server: 'https://trino.example.com:8443',
+      auth: { mode: 'basic', password: 'hunter2' },
+      tls: { verify: false },
     });
     expect(config.defaults).toEqual({ catalog: 'hive', schema: 'sales' });
     expect(config.allowWriteQueries).toBe(true);

@@ -5,7 +5,7 @@ import type { Logger } from '../../ports/logger.ts';
  * start-up log of the configuration relies on it for TRINO_PASSWORD and JWT_SECRET).
  * Whole words, so that a setting such as `allowPassthrough` is still shown.
  */
-const SECRET_KEYS = /^pass$|password|passwd|secret|token|authorization|cookie|credential/i;
+const SECRET_KEYS = /^pass$|password|passwd|passphrase|secret|token|authorization|cookie|credential/i;
 
 const MAX_DEPTH = 6;
 

@@ -1,11 +1,15 @@
 import { inject, injectable } from 'inversify';
 import { Trino, type ConnectionOptions, type QueryResult } from 'trino-client';
-import { DomainError } from '../../domain/errors.ts';
+import { DomainError, isDomainError } from '../../domain/errors.ts';
 import type { Column } from '../../domain/model.ts';
 import type { QueryEngine, QueryEvent, QueryRequest } from '../../ports/query-engine.ts';
 import { Logger } from '../../ports/logger.ts';
 import { asciiJson, clientInfo, sessionUserProblem } from './identity-headers.ts';
-import { reasonOf, transformTrinoResponse } from './trino-responses.ts';
+import { transformTrinoResponse } from './trino-responses.ts';
+import { basicCredentials, noCredentials } from './credentials/static-credentials.ts';
+import type { TrinoCredentials } from './credentials/trino-credentials.ts';
+import type { TrinoTls } from './tls-options.ts';
+import { describeTransportError, isUnauthorized, transportError } from './transport-errors.ts';
 
 /** How to reach Trino; built by src/app/config from TRINO_* variables. */
 export interface TrinoConnection {
@@ -26,6 +30,10 @@ export interface TrinoConnection {
    * size in one page.
    */
   readonly maxResponseBytes?: number | undefined;
+  /** TRINO_AUTH; without it, basic when `password` is set, else none. */
+  readonly credentials?: TrinoCredentials | undefined;
+  /** TLS material for https (tls-options.ts); without it, only `verifyCertificates` applies. */
+  readonly tls?: TrinoTls | undefined;
 }
 
 export { parseTrinoJson } from './trino-responses.ts';
@@ -41,31 +49,6 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 export const TrinoConnection = Symbol.for('TrinoConnection');
 
 const CANCEL_WAIT_MS = 5_000;
-
-/** The pieces of an axios error worth reporting; the error object itself holds credentials. */
-function describeTransportError(err: unknown): { status?: number; code?: string; reason?: string; message: string } {
-  const e = err as { response?: { status?: number; data?: unknown }; code?: string; message?: string };
-  const reason = reasonOf(e.response?.data);
-  return {
-    ...(e.response?.status !== undefined ? { status: e.response.status } : {}),
-    ...(e.code ? { code: e.code } : {}),
-    ...(reason ? { reason } : {}),
-    message: typeof e.message === 'string' ? e.message.replace(/\/\/[^/@\s]*@/g, '//') : 'unknown error',
-  };
-}
-
-function transportError(err: unknown): DomainError {
-  const t = describeTransportError(err);
-  if (t.status === 401 || t.status === 403) {
-    return new DomainError(
-      'ENGINE_UNAVAILABLE',
-      `Trino refused this server's credentials (HTTP ${t.status}${t.reason ? `: ${t.reason}` : ''}); the operator must check TRINO_USER / TRINO_PASSWORD (Trino takes passwords over HTTPS only).`,
-      { retryable: false },
-    );
-  }
-  const what = t.status !== undefined ? `HTTP ${t.status}` : (t.code ?? 'no answer');
-  return new DomainError('ENGINE_UNAVAILABLE', `Trino is unavailable (${what}); retry later.`, { retryable: true });
-}
 
 function queryError(result: QueryResult, impersonating: boolean): DomainError {
   const e = result.error!;
@@ -132,10 +115,15 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 @injectable()
 export class TrinoQueryEngine implements QueryEngine {
+  private readonly credentials: TrinoCredentials;
+
   constructor(
     @inject(TrinoConnection) private readonly connection: TrinoConnection,
     @inject(Logger) private readonly log: Logger,
-  ) {}
+  ) {
+    this.credentials =
+      connection.credentials ?? (connection.password !== undefined ? basicCredentials(connection.user, connection.password) : noCredentials(false));
+  }
 
   private get maxResponseBytes(): number {
     return this.connection.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -165,20 +153,20 @@ export class TrinoQueryEngine implements QueryEngine {
     return value;
   }
 
-  private client(request: QueryRequest): Trino {
+  private client(request: QueryRequest, authorization: string | undefined): Trino {
     const c = this.connection;
     const p = request.principal;
+    // A token or certificate names the Trino user itself; X-Trino-User next to it would ask
+    // Trino for impersonation. trino-client drops empty headers, its default user included.
+    const user = this.credentials.namesUser && !c.impersonation ? '' : this.sessionUser(request);
     const options: ConnectionOptions = {
       server: c.server,
       source: c.source,
-      ...(c.server.startsWith('https:') ? { ssl: { rejectUnauthorized: c.verifyCertificates } } : {}),
+      ...(c.server.startsWith('https:') ? { ssl: { ...(c.tls ?? { rejectUnauthorized: c.verifyCertificates }) } } : {}),
       extraHeaders: {
         // TRINO_USER is checked by sessionUserProblem at start-up (src/app/env-schema.ts).
-        'X-Trino-User': this.sessionUser(request),
-        // trino-client's BasicAuth overwrites X-Trino-User with the login user, which
-        // silently turned impersonation off whenever TRINO_PASSWORD was set: the
-        // credentials go in their own header instead.
-        ...(c.password !== undefined ? { Authorization: `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}` } : {}),
+        'X-Trino-User': user,
+        ...(authorization !== undefined ? { Authorization: authorization } : {}),
         // Attribution: who asked, for Trino's query history and event listeners.
         'X-Trino-Client-Info': clientInfo(p),
         'X-Trino-Client-Tags': 'trino-mcp',
@@ -200,7 +188,16 @@ export class TrinoQueryEngine implements QueryEngine {
 
   async *run(request: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
     if (signal.aborted) throw cancelledError();
-    const trino = this.client(request);
+    const p = request.principal;
+    const authorize = async () => {
+      try {
+        return await untilAborted(this.credentials.authorization(p, signal), signal);
+      } catch (err) {
+        throw signal.aborted ? cancelledError() : err;
+      }
+    };
+    let authorization = await authorize();
+    let trino = this.client(request, authorization);
     const impersonating = this.connection.impersonation !== undefined;
     let queryId: string | undefined;
     let finished = false;
@@ -214,15 +211,31 @@ export class TrinoQueryEngine implements QueryEngine {
       }
     };
 
-    const submitted = trino.query({
-      query: request.sql,
-      ...(request.catalog ? { catalog: request.catalog } : {}),
-      ...(request.schema ? { schema: request.schema } : {}),
-    });
+    const submit = () =>
+      trino.query({
+        query: request.sql,
+        ...(request.catalog ? { catalog: request.catalog } : {}),
+        ...(request.schema ? { schema: request.schema } : {}),
+      });
+    let submitted = submit();
     let iterator: Awaited<typeof submitted>;
     try {
-      iterator = await untilAborted(submitted, signal);
+      try {
+        iterator = await untilAborted(submitted, signal);
+      } catch (err) {
+        // A 401 runs nothing in Trino: one retry with a fresh credential covers a token that
+        // expired or was revoked early, or a token file rotated since it was read.
+        if (signal.aborted || !isUnauthorized(err) || authorization === undefined) throw err;
+        this.credentials.rejected(p, authorization);
+        const fresh = await authorize();
+        if (fresh === authorization) throw err; // a fixed password or token: the same answer again
+        authorization = fresh;
+        trino = this.client(request, authorization);
+        submitted = submit();
+        iterator = await untilAborted(submitted, signal);
+      }
     } catch (err) {
+      if (isDomainError(err)) throw err;
       if (signal.aborted) {
         // The POST may still complete: cancel whatever it started.
         submitted.then((it) => {
@@ -231,7 +244,7 @@ export class TrinoQueryEngine implements QueryEngine {
         }, () => undefined);
         throw cancelledError();
       }
-      throw transportError(err);
+      throw transportError(err, this.credentials.refusedCredential(p));
     }
 
     try {
@@ -256,7 +269,7 @@ export class TrinoQueryEngine implements QueryEngine {
             yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
             return;
           }
-          throw transportError(err);
+          throw transportError(err, this.credentials.refusedCredential(p));
         }
         const page = step.value;
         if (step.done || !page.nextUri) finished = true;
