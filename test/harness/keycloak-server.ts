@@ -75,7 +75,8 @@ export async function adminToken(url: string): Promise<string> {
   const res = await fetch(`${url}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
     body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', ...ADMIN }),
-    signal: AbortSignal.timeout(10_000),
+    // The first requests after start are slow on a busy machine (classes still loading).
+    signal: AbortSignal.timeout(120_000),
   });
   if (!res.ok) throw new Error(`Keycloak admin login answered HTTP ${res.status}`);
   return ((await res.json()) as { access_token: string }).access_token;
@@ -87,7 +88,7 @@ async function importRealm(url: string, pki: TestPki): Promise<void> {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(realmRepresentation(pki)),
-    signal: AbortSignal.timeout(60_000),
+    signal: AbortSignal.timeout(180_000),
   });
   if (res.status !== 201 && res.status !== 409) throw new Error(`Keycloak realm import answered HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
 }
