@@ -29,11 +29,11 @@ export interface AuthEtc {
   readonly issuer: string;
 }
 
-/** Trino's PBKDF2 password-file format: iterations:salt:hash, both in hex. */
+/** Trino's PBKDF2 password-file format: iterations:salt:hash, both in lower-case hex, PBKDF2WithHmacSHA1. */
 function passwordLine(user: string, password: string): string {
   const salt = randomBytes(16);
   const iterations = 1000;
-  const hash = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const hash = pbkdf2Sync(password, salt, iterations, 32, 'sha1');
   return `${user}:${iterations}:${salt.toString('hex')}:${hash.toString('hex')}`;
 }
 

@@ -23,10 +23,11 @@ async function currentUser(mcp: McpSession): Promise<{ user?: string; code?: str
   return { user: String((s['rows'] as unknown[][])[0]![0]) };
 }
 
-/** Calls until Keycloak has issued `more` further tokens; every call must succeed meanwhile. */
+/** Calls until Keycloak has issued a further token; every call must succeed meanwhile, as the same user. */
 async function callsAcrossRefresh(call: () => Promise<{ user?: string }>, issued: () => Promise<number>, expectedUser: string): Promise<void> {
+  // The first call holds a token (obtained now or cached): count from there.
+  const seen: Array<{ user?: string }> = [await call()];
   const before = await issued();
-  const seen: Array<{ user?: string }> = [];
   const after = await poll(
     async () => {
       seen.push(await call());

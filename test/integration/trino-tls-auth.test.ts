@@ -43,7 +43,8 @@ describe('TLS to Trino', () => {
     const env = httpsEnv(basic());
     delete env['TRINO_SSL_CA_FILE'];
     const r = await currentUser(env);
-    expect(r.code).toBe('ENGINE_UNAVAILABLE');
+    expect(r).toMatchObject({ code: 'ENGINE_UNAVAILABLE', retryable: false });
+    expect(r.message).toContain('TRINO_SSL_CA_FILE');
   });
 
   it.each(GENERATIONS)('trusts TRINO_SSL_CA_FILE on top of the public roots (%s)', async (generation) => {
@@ -109,7 +110,7 @@ describe('client certificates (Trino CERTIFICATE authentication)', () => {
   it('a certificate from a CA Trino does not trust is refused, and the message names the certificate', async () => {
     const r = await currentUser(httpsEnv({ TRINO_SSL_CERT_FILE: pki().strangerCertFile, TRINO_SSL_KEY_FILE: pki().strangerKeyFile }));
     expect(r.code).toBe('ENGINE_UNAVAILABLE');
-    expect(r.message).toMatch(/TRINO_SSL_CERT_FILE|certificate/);
+    expect(r.message).toContain('TRINO_SSL_CERT_FILE');
   });
 });
 

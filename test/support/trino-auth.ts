@@ -31,14 +31,8 @@ export function httpsEnv(extra: Record<string, string> = {}): Record<string, str
 /** A JWT Trino accepts, signed with the realm's key (as Keycloak would sign it), for `user`. */
 export async function realmSignedToken(user: string, claims: Record<string, unknown> = {}, key = pki().jwtKeyFile): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ preferred_username: user, ...claims })
-    .setProtectedHeader({ alg: 'RS256', kid: 'test-rsa' })
-    .setIssuer(authSetup().issuer)
-    .setAudience(TRINO_AUDIENCE)
-    .setSubject(`sub-${user}`)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .sign(await importPKCS8(readFileSync(key, 'utf8'), 'RS256'));
+  const payload = { iss: authSetup().issuer, aud: TRINO_AUDIENCE, sub: `sub-${user}`, preferred_username: user, iat: now, exp: now + 300, ...claims };
+  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'test-rsa' }).sign(await importPKCS8(readFileSync(key, 'utf8'), 'RS256'));
 }
 
 /** A Keycloak user's access token from the public `mcp-client` (password grant): audience trino-mcp. */
