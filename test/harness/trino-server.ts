@@ -456,7 +456,8 @@ export async function stopLocalTrino(pid: number): Promise<void> {
 
 const stateFile = () => join(cacheDir(), 'run', 'state.json');
 
-export async function runningPersistent(log: Log = defaultLog): Promise<LocalTrino | undefined> {
+/** The running `npm run trino:up` instance; 'replaced' when one with an outdated configuration was just stopped. */
+export async function runningPersistent(log: Log = defaultLog): Promise<LocalTrino | 'replaced' | undefined> {
   if (!existsSync(stateFile())) return undefined;
   const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as LocalTrino;
   if (!alive(state.pid)) return undefined;
@@ -465,7 +466,7 @@ export async function runningPersistent(log: Log = defaultLog): Promise<LocalTri
     // Trino that lacks what they check. Replace it.
     log(`the Trino of npm run trino:up has configuration version ${state.configVersion ?? 1}, not ${TRINO_CONFIG_VERSION}: restarting it`);
     await downPersistent();
-    return undefined;
+    return 'replaced';
   }
   const info = await trinoInfo(state.url);
   return info && !info.starting ? state : undefined;
@@ -473,7 +474,7 @@ export async function runningPersistent(log: Log = defaultLog): Promise<LocalTri
 
 export async function upPersistent(log: Log = defaultLog): Promise<LocalTrino> {
   const existing = await runningPersistent(log);
-  if (existing) return existing;
+  if (existing && existing !== 'replaced') return existing;
   const runDir = join(cacheDir(), 'run', 'persistent');
   const started = await startLocalTrino({ runDir, persistent: true, log });
   mkdirSync(dirname(stateFile()), { recursive: true });
@@ -533,7 +534,9 @@ export async function acquireTrino(log: Log = defaultLog): Promise<TrinoHandle> 
     if (!(await trinoInfo(url))) throw new Error(`TRINO_URL=${url} does not answer GET /v1/info`);
     return { url, kind: 'url', stop: async () => undefined };
   }
-  const persistent = await runningPersistent();
+  let persistent = await runningPersistent(log);
+  // Others share the instance: bring it back with the current configuration, still persistent.
+  if (persistent === 'replaced') persistent = await upPersistent(log);
   if (persistent) {
     log(`reusing the Trino of npm run trino:up at ${persistent.url}`);
     return { url: persistent.url, kind: 'local-reused', auth: persistent.auth, stop: async () => undefined };
