@@ -2,6 +2,8 @@
 import type { LogLevel } from '../adapters/log/pino-logger.ts';
 import type { AllowlistSpec } from '../domain/allowlist.ts';
 import type { NameDefaults } from '../domain/model.ts';
+import type { TrinoTlsSettings } from '../adapters/trino/tls-options.ts';
+import type { TrinoAuthConfig } from './trino-auth-config.ts';
 
 /** The effective configuration, typed. Built only by loadConfig. */
 export interface Config {
@@ -15,6 +17,10 @@ export interface Config {
     readonly server: string;
     /** TRINO_HTTP_COMPRESSION: ask Trino for gzip answers. */
     readonly compression: boolean;
+    /** TRINO_AUTH: how this server authenticates to Trino. */
+    readonly auth: TrinoAuthConfig;
+    /** TRINO_SSL_*: CA, client certificate, server name. */
+    readonly tls: TrinoTlsSettings;
   };
   readonly defaults: NameDefaults;
   readonly allowWriteQueries: boolean;

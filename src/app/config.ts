@@ -2,6 +2,7 @@ import { validatePatterns, type AllowlistSpec } from '../domain/allowlist.ts';
 import { isLoopbackHost } from '../domain/loopback.ts';
 import type { Config, ImpersonationClaim, OAuthConfig } from './config-types.ts';
 import { envSchema } from './env-schema.ts';
+import { trinoAuthConfig } from './trino-auth-config.ts';
 
 export type * from './config-types.ts';
 
@@ -119,9 +120,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         ? 'sub'
         : claimName
     : undefined;
-  if (e.TRINO_PASSWORD !== undefined && e.TRINO_USER.includes(':')) {
-    errors.push('TRINO_USER: must not contain ":" when TRINO_PASSWORD is set (HTTP Basic authentication splits the user at the first colon)');
-  }
+  const trinoAuth = trinoAuthConfig(e, { scheme, httpOAuth: e.MCP_TRANSPORT === 'http' && oauthOn, impersonating: impersonate });
+  errors.push(...trinoAuth.errors);
   // On by default over HTTP, where many principals share one server; over stdio the one
   // caller is the operator's own client, already bounded by the query caps: off unless set.
   const perMinute = e.RATE_LIMIT_PER_MINUTE ?? (e.MCP_TRANSPORT === 'http' ? DEFAULT_RATE_PER_MINUTE : 0);
@@ -131,7 +131,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   }
   if (impersonate && !oauthOn) errors.push('TRINO_IMPERSONATE: needs OAuth (OAUTH_ENABLED=true): the user comes from the token');
 
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0 || !trinoAuth.auth) return { ok: false, errors };
   return {
     ok: true,
     config: {
@@ -140,10 +140,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         port: e.TRINO_PORT,
         scheme,
         user: e.TRINO_USER,
-        password: e.TRINO_PASSWORD,
+        password: trinoAuth.auth.mode === 'basic' ? trinoAuth.auth.password : undefined,
         verifyCertificates: !e.TRINO_SSL_INSECURE,
         server: `${scheme}://${host}:${e.TRINO_PORT}`,
         compression: e.TRINO_HTTP_COMPRESSION,
+        auth: trinoAuth.auth,
+        tls: trinoAuth.tls,
       },
       defaults: { catalog: e.TRINO_CATALOG, schema: e.TRINO_SCHEMA },
       allowWriteQueries: e.TRINO_ALLOW_WRITE_QUERIES,

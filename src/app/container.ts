@@ -20,8 +20,11 @@ import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { UseCases } from '../adapters/mcp/tools.ts';
 import { McpSettings, TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Config } from './config.ts';
+import type { TrinoAccess } from './trino-access.ts';
 
 export const AppConfig = Symbol.for('AppConfig');
+/** The Trino credential and TLS material prepared at start (src/app/trino-access.ts). */
+export const TrinoAccessToken = Symbol.for('TrinoAccess');
 /** The query policy: a domain object, bound here with a factory (the domain stays free of inversify). */
 export const Policy = Symbol.for('QueryPolicy');
 
@@ -47,6 +50,8 @@ export const trinoModule = new ContainerModule(({ bind }) => {
         // Every query slot keeps its connection, and cancels find one free besides.
         connections: config.limits.maxConcurrentQueries + 4,
         compression: config.trino.compression,
+        // Built by prepareTrinoAccess at start (files read, token endpoint discovered).
+        ...ctx.get<TrinoAccess | undefined>(TrinoAccessToken, { optional: true }),
       };
     })
     .inSingletonScope();
@@ -151,13 +156,14 @@ export const mcpModule = new ContainerModule(({ bind }) => {
 });
 
 /** The composition root: every binding of the application. */
-export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier): Container {
+export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier, trinoAccess?: TrinoAccess): Container {
   const container = new Container();
   container.bind<Config>(AppConfig).toConstantValue(config);
   container.bind<Logger>(Logger).toConstantValue(logger);
   // Set up before the container (OIDC discovery is asynchronous), bound here so that
   // everything that needs it finds it in one place.
   if (verifier) container.bind<TokenVerifier>(TokenVerifier).toConstantValue(verifier);
+  if (trinoAccess) container.bind<TrinoAccess>(TrinoAccessToken).toConstantValue(trinoAccess);
   container.load(trinoModule, useCaseModule, mcpModule);
   return container;
 }

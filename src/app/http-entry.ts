@@ -13,11 +13,10 @@ import { TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Config, OAuthConfig } from './config.ts';
 import { productVersion } from './container.ts';
+import { StartupError } from './startup-error.ts';
 
-/** A start-up failure the operator must fix; main prints it as one line and exits 2. */
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
-}
+export { StartupError } from './startup-error.ts';
+
 
 /**
  * Sets up token verification. With OIDC the provider's metadata is discovered now

@@ -9,14 +9,15 @@ import { loadConfig, type Config } from './config.ts';
 import { runCli } from './cli.ts';
 import { buildContainer, productVersion } from './container.ts';
 import { startupWarnings } from './startup-warnings.ts';
+import { prepareTrinoAccess, type TrinoAccess } from './trino-access.ts';
 
 function fail(line: string, status: number): never {
   process.stderr.write(`trino-mcp: ${line}\n`);
   process.exit(status);
 }
 
-function serveStdio(config: Config, log: Logger): void {
-  const container = buildContainer(config, log);
+function serveStdio(config: Config, log: Logger, trino: TrinoAccess): void {
+  const container = buildContainer(config, log, undefined, trino);
   const principal = { subject: config.trino.user, scopes: [], via: 'stdio' };
   const servers = container.get(TrinoMcpServer);
   // One principal over stdio: one bucket.
@@ -37,11 +38,11 @@ function serveStdio(config: Config, log: Logger): void {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-async function serveHttp(config: Config, log: Logger): Promise<void> {
+async function serveHttp(config: Config, log: Logger, trino: TrinoAccess): Promise<void> {
   // Loaded only for HTTP: koa, jose and the HTTP adapters would double the start-up of stdio.
   const { setupAuth, startHttp } = await import('./http-entry.ts');
   const auth = config.oauth ? await setupAuth(config.oauth, log) : undefined;
-  const container = buildContainer(config, log, auth?.verifier);
+  const container = buildContainer(config, log, auth?.verifier, trino);
   if (!config.oauth && !config.http.loopback) {
     log.warn('MCP_ALLOW_UNAUTHENTICATED=true: serving without authentication on a non-loopback address', { host: config.http.host });
   }
@@ -75,8 +76,9 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   const log = new PinoLogger({ level: config.logLevel });
   log.info('starting trino-mcp', { version: productVersion(), config });
   for (const w of startupWarnings(config)) log.warn(w.message, w.fields);
-  if (config.transport === 'stdio') serveStdio(config, log);
-  else await serveHttp(config, log);
+  const trino = await prepareTrinoAccess(config, log);
+  if (config.transport === 'stdio') serveStdio(config, log, trino);
+  else await serveHttp(config, log, trino);
 }
 
 runCli(process.argv, (env) =>

@@ -229,7 +229,7 @@ describe('timeouts, outages and bad configuration', () => {
     const input = [INITIALIZE, INITIALIZED, toolsCall(2, 'list_catalogs')].map((m) => `${JSON.stringify(m)}\n`).join('');
     // stdin closes right after the input: keep it open until both answers arrived.
     const child = spawn(process.execPath, [SERVER_BIN], {
-      env: { ...serverEnv(), TRINO_PASSWORD: 'hunter2-secret' },
+      env: { ...serverEnv(), TRINO_PASSWORD: 'hunter2-secret', TRINO_ALLOW_INSECURE_AUTH: 'true' },
     });
     let stdout = '';
     let stderr = '';

@@ -65,6 +65,8 @@ describe('loadConfig values', () => {
       verifyCertificates: false,
       server: 'https://trino.example.com:8443',
       compression: true,
+      auth: { mode: 'basic', password: 'hunter2' },
+      tls: { verify: false },
     });
     expect(config.progressIntervalMs).toBe(250);
     expect(config.defaults).toEqual({ catalog: 'hive', schema: 'sales' });

@@ -8,7 +8,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TrinoQueryEngine, type TrinoConnection, type TrinoCredentialSource } from '../../src/adapters/trino/trino-query-engine.ts';
+import type { TrinoCredentials } from '../../src/adapters/trino/credentials/trino-credentials.ts';
+import { TrinoQueryEngine, type TrinoConnection } from '../../src/adapters/trino/trino-query-engine.ts';
 import type { Principal } from '../../src/domain/model.ts';
 import type { QueryEvent } from '../../src/ports/query-engine.ts';
 import { CapturingLogger } from '../fakes/capturing-logger.ts';
@@ -119,7 +120,10 @@ describe('TrinoQueryEngine transport', () => {
     );
     const calls: string[] = [];
     let header = 'Bearer stale';
-    const credentials: TrinoCredentialSource = {
+    const credentials: TrinoCredentials = {
+      mode: 'jwt',
+      namesUser: true,
+      refusedCredential: () => 'the test token',
       authorization: async (p) => (calls.push(`authorization ${p.subject}`), header),
       rejected: (p, h) => {
         calls.push(`rejected ${p.subject} ${h}`);
@@ -138,7 +142,7 @@ describe('TrinoQueryEngine transport', () => {
 
   it('a 401 with a header that stays the same is not retried', async () => {
     const t = await coordinator(() => ({ status: 401, body: 'Unauthorized' }));
-    const credentials: TrinoCredentialSource = { authorization: async () => 'Bearer same', rejected: () => undefined };
+    const credentials: TrinoCredentials = { mode: 'jwt', namesUser: true, refusedCredential: () => 'the test token', authorization: async () => 'Bearer same', rejected: () => undefined };
     expectDomainError(await rejectionOf(events(engine(t.origin, { credentials }))), 'ENGINE_UNAVAILABLE', { retryable: false });
     expect(t.seen).toHaveLength(1);
   });

@@ -1,15 +1,5 @@
-import type { Principal } from '../../domain/model.ts';
+import type { TrinoCredentials } from './credentials/trino-credentials.ts';
 import type { TrinoTlsOptions } from './trino-http.ts';
-
-/**
- * Where the Authorization header of a query comes from: asked once per query; told when
- * Trino refused it (HTTP 401 to the first request), after which the query is sent once more
- * with a new header, if there is one.
- */
-export interface TrinoCredentialSource {
-  authorization(principal: Principal, signal: AbortSignal): Promise<string | undefined>;
-  rejected(principal: Principal, header: string): void;
-}
 
 /** How to reach Trino; built by src/app/config from TRINO_* variables. */
 export interface TrinoConnection {
@@ -33,9 +23,9 @@ export interface TrinoConnection {
   readonly connections?: number | undefined;
   /** TRINO_HTTP_COMPRESSION: ask Trino for gzip answers. */
   readonly compression?: boolean | undefined;
-  /** The Authorization of each query; TRINO_USER / TRINO_PASSWORD as Basic when not given. */
-  readonly credentials?: TrinoCredentialSource | undefined;
-  /** TLS settings beyond `verifyCertificates` (CA, client certificate). */
+  /** TRINO_AUTH: the Authorization of each query; without it, basic when `password` is set, else none. */
+  readonly credentials?: TrinoCredentials | undefined;
+  /** TLS material for https (tls-options.ts) beyond `verifyCertificates`: CA, client certificate, server name. */
   readonly tls?: Omit<TrinoTlsOptions, 'rejectUnauthorized'> | undefined;
 }
 
@@ -50,15 +40,3 @@ export const TrinoConnection = Symbol.for('TrinoConnection');
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** Enough for the default TRINO_MAX_CONCURRENT_QUERIES, with room for the cancels. */
 export const DEFAULT_CONNECTIONS = 20;
-
-/**
- * TRINO_USER / TRINO_PASSWORD as HTTP Basic. They go in their own header, apart from
- * X-Trino-User, so impersonation stays on when a password is set.
- */
-export function basicCredentials(c: TrinoConnection): TrinoCredentialSource {
-  const header = c.password !== undefined ? `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}` : undefined;
-  return {
-    authorization: () => Promise.resolve(header),
-    rejected: () => undefined,
-  };
-}

@@ -23,13 +23,42 @@ export function describeTransportError(err: unknown): { status?: number; code?: 
   return { ...(code ? { code } : {}), message: typeof e.message === 'string' ? e.message.replace(/\/\/[^/@\s]*@/g, '//') : 'unknown error' };
 }
 
-export function transportError(err: unknown): DomainError {
+/** Node's codes for a server certificate that does not verify. */
+const CERT_VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** `refused` names the credential Trino saw (TrinoCredentials.refusedCredential). */
+export function transportError(err: unknown, refused: string): DomainError {
   if (err instanceof DomainError) return err;
   const t = describeTransportError(err);
   if (t.status === 401 || t.status === 403) {
     return new DomainError(
       'ENGINE_UNAVAILABLE',
-      `Trino refused this server's credentials (HTTP ${t.status}${t.reason ? `: ${t.reason}` : ''}); the operator must check TRINO_USER / TRINO_PASSWORD (Trino takes passwords over HTTPS only).`,
+      `Trino refused ${refused} (HTTP ${t.status}${t.reason ? `: ${t.reason}` : ''}); the operator must check it (Trino takes credentials over HTTPS only).`,
+      { retryable: false },
+    );
+  }
+  // TLS failures are settings to fix, not outages: say which side of the handshake failed.
+  if (t.code && CERT_VERIFY_CODES.has(t.code)) {
+    return new DomainError(
+      'ENGINE_UNAVAILABLE',
+      `Trino's certificate could not be verified (${t.code}); the operator must check TRINO_SSL_CA_FILE / TRINO_SSL_CA (the issuing CA) or TRINO_SSL_SERVERNAME (the name in the certificate).`,
+      { retryable: false },
+    );
+  }
+  if (t.code?.startsWith('ERR_SSL_')) {
+    return new DomainError(
+      'ENGINE_UNAVAILABLE',
+      `Trino refused the TLS handshake (${t.code}), as it does a client certificate it does not trust; the operator must check TRINO_SSL_CERT_FILE and TRINO_SSL_KEY_FILE.`,
       { retryable: false },
     );
   }

@@ -4,13 +4,15 @@ import type { Column, Principal } from '../../domain/model.ts';
 import type { QueryEngine, QueryEvent, QueryRequest, ResumeRequest } from '../../ports/query-engine.ts';
 import { Logger } from '../../ports/logger.ts';
 import { asciiJson, clientInfo, sessionUserProblem } from './identity-headers.ts';
-import { basicCredentials, DEFAULT_CONNECTIONS, DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection, type TrinoCredentialSource } from './trino-connection.ts';
+import { basicCredentials, noCredentials } from './credentials/static-credentials.ts';
+import type { TrinoCredentials } from './credentials/trino-credentials.ts';
+import { DEFAULT_CONNECTIONS, DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection } from './trino-connection.ts';
 import { cancelledError, describeTransportError, foreignUriError, queryError, TrinoHttpError, transportError } from './trino-errors.ts';
 import { TrinoHttp, untilAborted } from './trino-http.ts';
 import { endedMeanwhile, goneError, isGone, isStatementPage } from './trino-pages.ts';
 import { parsePage, progressOf, type TrinoPage } from './trino-responses.ts';
 
-export { DEFAULT_CONNECTIONS, DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection, type TrinoCredentialSource } from './trino-connection.ts';
+export { DEFAULT_CONNECTIONS, DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection } from './trino-connection.ts';
 
 const CANCEL_WAIT_MS = 5_000;
 /** Trino's protocol: 502, 503 and 504 mean "ask again", after a short wait. */
@@ -45,7 +47,7 @@ const withAuthorization = (headers: Record<string, string>, authorization: strin
 export class TrinoQueryEngine implements QueryEngine {
   private readonly http: TrinoHttp;
   private readonly origin: string;
-  private readonly credentials: TrinoCredentialSource;
+  private readonly credentials: TrinoCredentials;
 
   constructor(
     @inject(TrinoConnection) private readonly connection: TrinoConnection,
@@ -58,7 +60,9 @@ export class TrinoQueryEngine implements QueryEngine {
       ...(https ? { tls: { ...connection.tls, rejectUnauthorized: connection.verifyCertificates } } : {}),
     });
     this.origin = new URL(connection.server).origin;
-    this.credentials = connection.credentials ?? basicCredentials(connection);
+    this.credentials =
+      connection.credentials ??
+      (connection.password !== undefined ? basicCredentials(connection.user, connection.password) : noCredentials(connection.tls?.cert !== undefined));
   }
 
   private get maxResponseBytes(): number {
@@ -94,9 +98,12 @@ export class TrinoQueryEngine implements QueryEngine {
 
   /** The headers every request of one query carries (without Authorization). */
   private headers(request: Pick<QueryRequest, 'principal' | 'catalog' | 'schema'>): Record<string, string> {
+    // A token or certificate names the Trino user itself; X-Trino-User next to it would ask
+    // Trino for impersonation, so it goes only with a credential that does not, or to impersonate.
+    const named = this.credentials.namesUser && !this.impersonating;
     return {
       // TRINO_USER is checked by sessionUserProblem at start-up (src/app/env-schema.ts).
-      'x-trino-user': this.sessionUser(request.principal),
+      ...(named ? {} : { 'x-trino-user': this.sessionUser(request.principal) }),
       'x-trino-source': this.connection.source,
       // Attribution: who asked, for Trino's query history and event listeners.
       'x-trino-client-info': clientInfo(request.principal),
@@ -126,8 +133,9 @@ export class TrinoQueryEngine implements QueryEngine {
 
   /**
    * The first request of a stream (the POST of a statement, the GET a resume starts with),
-   * with the caller's Authorization. A 401 tells the credentials their header was refused,
-   * and the request is sent once more with a new one, if there is one.
+   * with the caller's Authorization. A 401 runs nothing in Trino: the credentials forget the
+   * header, and one retry with a fresh one covers a token that expired or was revoked early,
+   * or a token file rotated since it was read (a fixed password gets the same answer again).
    */
   private async authorized(principal: Principal, signal: AbortSignal, send: (authorization: string | undefined) => Promise<PageOutcome>): Promise<{ outcome: PageOutcome; authorization: string | undefined }> {
     let authorization = await this.credentials.authorization(principal, signal);
@@ -172,7 +180,7 @@ export class TrinoQueryEngine implements QueryEngine {
         submitted.then(({ outcome: o, authorization: a }) => ('page' in o && o.page.nextUri ? this.cancelQuery(o.page.id, withAuthorization(base, a)) : undefined), () => undefined);
         throw cancelledError();
       }
-      throw transportError(err);
+      throw transportError(err, this.credentials.refusedCredential(request.principal));
     }
     if (!('page' in first)) {
       // Not even the first answer fits: nothing tells which query to cancel, and Trino
@@ -283,7 +291,7 @@ export class TrinoQueryEngine implements QueryEngine {
         s.finished = true;
         throw goneError(s.queryId);
       }
-      throw transportError(err);
+      throw transportError(err, this.credentials.refusedCredential(s.principal));
     }
   }
 }
