@@ -13,12 +13,14 @@ describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (g
 
   beforeAll(async () => {
     await trinoQuery(`CREATE TABLE memory.default.${table} AS SELECT 1 AS id, 'kept' AS label`);
-    mcp = await connectStdio(generation, serverEnv({ TRINO_MAX_ROWS: '1000' }));
+    // A capped result stays open behind a cursor for fetch_more; a one-second TRINO_CURSOR_TTL
+    // makes the server cancel it soon, so that the cap test sees its query end.
+    mcp = await connectStdio(generation, serverEnv({ TRINO_MAX_ROWS: '1000', TRINO_CURSOR_TTL: '1' }));
     // As real clients do: tools/list first, so the clients that validate structuredContent
     // against each outputSchema (v1) do so for every call below, error results included.
     const tools = await mcp.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['execute_query', 'explain_query', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables'],
+      ['execute_query', 'explain_query', 'fetch_more', 'get_table_schema', 'list_catalogs', 'list_schemas', 'list_tables', 'search_tables'],
     );
     for (const tool of tools) expect(tool.annotations?.['readOnlyHint']).toBe(true);
   });
@@ -94,10 +96,10 @@ describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (g
     expect(await trinoQuery(`SELECT id, label FROM memory.default.${table}`)).toEqual([[1, 'kept']]);
   });
 
-  it('caps a large query: truncated=true and the Trino query ends up cancelled', async () => {
+  it('caps a large query: truncated=true with a cursor, and the Trino query ends up cancelled past the TTL', async () => {
     const r = await mcp.callTool('execute_query', { sql: 'SELECT * FROM tpch.sf1.lineitem', limit: 10 });
     expect(r.isError).toBeFalsy();
-    expect(r.structuredContent).toMatchObject({ rowCount: 10, truncated: true });
+    expect(r.structuredContent).toMatchObject({ rowCount: 10, truncated: true, cursor: expect.any(String) });
     expect((r.structuredContent?.['rows'] as unknown[]).length).toBe(10);
     const queryId = r.structuredContent?.['queryId'] as string;
     expect(await settledQueryState(queryId)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
@@ -196,7 +198,7 @@ describe('timeouts, outages and bad configuration', () => {
       expect(first.structuredContent).toMatchObject({ code: 'ENGINE_UNAVAILABLE', retryable: true });
       const second = await mcp.callTool('execute_query', { sql: 'SELECT 1' });
       expect(second.structuredContent).toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
-      expect((await mcp.listTools()).length).toBe(6);
+      expect((await mcp.listTools()).length).toBe(8);
     } finally {
       await mcp.close();
     }
