@@ -1,98 +1,11 @@
-import type { LogLevel } from '../adapters/log/pino-logger.ts';
 import { validatePatterns, type AllowlistSpec } from '../domain/allowlist.ts';
 import { isLoopbackHost } from '../domain/loopback.ts';
-import type { NameDefaults } from '../domain/model.ts';
+import type { Config, ImpersonationClaim, OAuthConfig } from './config-types.ts';
 import { envSchema } from './env-schema.ts';
-import { observabilityConfig, type ObservabilityConfig } from './observability-config.ts';
-import type { LimitsConfig, ResultsConfig } from './config-parts.ts';
+import { observabilityConfig } from './observability-config.ts';
+import { trinoAuthConfig } from './trino-auth-config.ts';
 
-export type { LimitsConfig, ResultsConfig } from './config-parts.ts';
-
-/** The effective configuration, typed. Built only by loadConfig. */
-export interface Config {
-  readonly trino: {
-    readonly host: string;
-    readonly port: number;
-    readonly scheme: 'http' | 'https';
-    readonly user: string;
-    readonly password?: string | undefined;
-    readonly verifyCertificates: boolean;
-    readonly server: string;
-  };
-  readonly defaults: NameDefaults;
-  readonly allowWriteQueries: boolean;
-  /** TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: reads may call table functions that send SQL to a connector. */
-  readonly allowPassthrough: boolean;
-  /** TRINO_ALLOWED_CATALOGS / _SCHEMAS / _TABLES (empty lists: no restriction). */
-  readonly allowlist: AllowlistSpec;
-  readonly queryTimeoutMs: number;
-  readonly maxRows: number;
-  /** Byte and concurrency limits of query results and Trino queries. */
-  readonly limits: LimitsConfig;
-  /** TRINO_ALLOWED_TABLE_FUNCTIONS: table functions reads may call besides the built-in safe ones (lower case, as written). */
-  readonly allowedTableFunctions: readonly string[];
-  readonly transport: 'stdio' | 'http';
-  readonly http: HttpConfig;
-  /** Set when OAuth is on (TRINO_OAUTH_ENABLED / OAUTH_ENABLED). */
-  readonly oauth?: OAuthConfig | undefined;
-  /** TRINO_IMPERSONATE: run queries as this claim of the caller's token instead of TRINO_USER. */
-  readonly impersonation?: ImpersonationClaim | undefined;
-  /** LOG_LEVEL: the least severe level written. */
-  readonly logLevel: LogLevel;
-  readonly results: ResultsConfig;
-  readonly observability: ObservabilityConfig;
-  /** RATE_LIMIT_PER_MINUTE / RATE_LIMIT_BURST: each principal's token bucket; undefined when off (0). */
-  readonly rateLimit?: { readonly perMinute: number; readonly burst: number } | undefined;
-}
-
-export type ImpersonationClaim = 'preferred_username' | 'email' | 'sub';
-
-export interface HttpConfig {
-  readonly host: string;
-  readonly port: number;
-  /** Canonical URL of the MCP endpoint (MCP_URL), the resource of RFC 8707/9728. */
-  readonly resourceUrl: string;
-  readonly loopback: boolean;
-  readonly allowUnauthenticated: boolean;
-  /** Origins (scheme://host[:port]) allowed for browsers, besides loopback ones when bound to loopback. */
-  readonly allowedOrigins: readonly string[];
-  readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
-  readonly trustProxy: boolean;
-  readonly maxBodyBytes: number;
-  readonly shutdownGraceMs: number;
-  /** MCP_MAX_BATCH_SIZE: JSON-RPC messages in one request body. */
-  readonly maxBatchSize: number;
-  /** MCP_HEADERS_TIMEOUT: time for a request's headers to arrive. */
-  readonly headersTimeoutMs: number;
-  /** MCP_REQUEST_TIMEOUT: time for a request's headers and body to arrive (408 or closed after). */
-  readonly requestTimeoutMs: number;
-  /** MCP_KEEPALIVE_TIMEOUT: idle time of a kept-alive connection between requests. */
-  readonly keepAliveTimeoutMs: number;
-  /** MCP_MAX_SSE_STREAMS: open 2024-11-05 SSE streams, in total. */
-  readonly maxSseStreams: number;
-  /** MCP_MAX_SSE_STREAMS_PER_USER: open SSE streams of one principal. */
-  readonly maxSseStreamsPerUser: number;
-}
-
-export interface OAuthConfig {
-  readonly provider: 'hmac' | 'oidc';
-  /** The preset the operator named in OAUTH_PROVIDER (okta, google, azure … are OIDC). */
-  readonly providerName: string;
-  readonly issuer?: string | undefined;
-  readonly jwksUrl?: string | undefined;
-  /**
-   * Audiences a token may carry (any one): OIDC_AUDIENCE, else the resource URL of /mcp and
-   * of its /sse sibling (RFC 8707: a token is issued for the endpoint the client addressed).
-   */
-  readonly audiences: readonly string[];
-  readonly secret?: string | undefined;
-  readonly clockToleranceSec: number;
-  /** OIDC_JWKS_COOLDOWN: least time between two JWKS refetches an unknown key id triggers. */
-  readonly jwksCooldownMs: number;
-  readonly requiredScopes: readonly string[];
-  /** OAUTH_WRITE_SCOPE: needed, on top of the required scopes, for execute_statement. */
-  readonly writeScope?: string | undefined;
-}
+export type * from './config-types.ts';
 
 /** RATE_LIMIT_PER_MINUTE over HTTP when unset: ten calls a second per principal, far above an assistant's pace. */
 const DEFAULT_RATE_PER_MINUTE = 600;
@@ -208,9 +121,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         ? 'sub'
         : claimName
     : undefined;
-  if (e.TRINO_PASSWORD !== undefined && e.TRINO_USER.includes(':')) {
-    errors.push('TRINO_USER: must not contain ":" when TRINO_PASSWORD is set (HTTP Basic authentication splits the user at the first colon)');
-  }
+  const trinoAuth = trinoAuthConfig(e, { scheme, httpOAuth: e.MCP_TRANSPORT === 'http' && oauthOn, impersonating: impersonate });
+  errors.push(...trinoAuth.errors);
   // On by default over HTTP, where many principals share one server; over stdio the one
   // caller is the operator's own client, already bounded by the query caps: off unless set.
   const perMinute = e.RATE_LIMIT_PER_MINUTE ?? (e.MCP_TRANSPORT === 'http' ? DEFAULT_RATE_PER_MINUTE : 0);
@@ -221,7 +133,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (impersonate && !oauthOn) errors.push('TRINO_IMPERSONATE: needs OAuth (OAUTH_ENABLED=true): the user comes from the token');
 
   const observability = observabilityConfig(e, errors);
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0 || !trinoAuth.auth) return { ok: false, errors };
   return {
     ok: true,
     config: {
@@ -230,15 +142,19 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         port: e.TRINO_PORT,
         scheme,
         user: e.TRINO_USER,
-        password: e.TRINO_PASSWORD,
+        password: trinoAuth.auth.mode === 'basic' ? trinoAuth.auth.password : undefined,
         verifyCertificates: !e.TRINO_SSL_INSECURE,
         server: `${scheme}://${host}:${e.TRINO_PORT}`,
+        compression: e.TRINO_HTTP_COMPRESSION,
+        auth: trinoAuth.auth,
+        tls: trinoAuth.tls,
       },
       defaults: { catalog: e.TRINO_CATALOG, schema: e.TRINO_SCHEMA },
       allowWriteQueries: e.TRINO_ALLOW_WRITE_QUERIES,
       allowPassthrough: e.TRINO_ALLOW_PASSTHROUGH_FUNCTIONS,
       allowlist,
       queryTimeoutMs: e.TRINO_QUERY_TIMEOUT * 1000,
+      progressIntervalMs: e.MCP_PROGRESS_INTERVAL_MS,
       maxRows: e.TRINO_MAX_ROWS,
       limits: {
         maxResultBytes: e.TRINO_MAX_RESULT_BYTES,

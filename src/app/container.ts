@@ -22,8 +22,11 @@ import { McpSettings, TrinoMcpServer } from '../adapters/mcp/trino-mcp-server.ts
 import { CallObserver } from '../adapters/mcp/call-observer.ts';
 import type { Config } from './config.ts';
 import type { Telemetry } from './telemetry.ts';
+import type { TrinoAccess } from './trino-access.ts';
 
 export const AppConfig = Symbol.for('AppConfig');
+/** The Trino credential and TLS material prepared at start (src/app/trino-access.ts). */
+export const TrinoAccessToken = Symbol.for('TrinoAccess');
 /** The query policy: a domain object, bound here with a factory (the domain stays free of inversify). */
 export const Policy = Symbol.for('QueryPolicy');
 
@@ -46,6 +49,11 @@ export const trinoModule = new ContainerModule(({ bind }) => {
         impersonation: config.impersonation,
         // A budget above the default bound raises it: a page must be readable to fill the budget.
         maxResponseBytes: Math.max(DEFAULT_MAX_RESPONSE_BYTES, config.limits.maxResultBytes),
+        // Every query slot keeps its connection, and cancels find one free besides.
+        connections: config.limits.maxConcurrentQueries + 4,
+        compression: config.trino.compression,
+        // Built by prepareTrinoAccess at start (files read, token endpoint discovered).
+        ...ctx.get<TrinoAccess | undefined>(TrinoAccessToken, { optional: true }),
       };
     })
     .inSingletonScope();
@@ -140,6 +148,7 @@ export const mcpModule = new ContainerModule(({ bind }) => {
         mode: config.results.writeConfirmation,
         stateKey: cursorKey({ secret: config.results.cursorSecret, context: `write confirmation ${config.trino.server}` }),
       },
+      progressIntervalMs: config.progressIntervalMs,
       name: 'trino-mcp',
       version: productVersion(),
     };
@@ -149,13 +158,14 @@ export const mcpModule = new ContainerModule(({ bind }) => {
 });
 
 /** The composition root: every binding of the application. */
-export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier, telemetry?: Telemetry): Container {
+export function buildContainer(config: Config, logger: Logger, verifier?: TokenVerifier, trinoAccess?: TrinoAccess, telemetry?: Telemetry): Container {
   const container = new Container();
   container.bind<Config>(AppConfig).toConstantValue(config);
   container.bind<Logger>(Logger).toConstantValue(logger);
   // Set up before the container (OIDC discovery is asynchronous), bound here so that
   // everything that needs it finds it in one place.
   if (verifier) container.bind<TokenVerifier>(TokenVerifier).toConstantValue(verifier);
+  if (trinoAccess) container.bind<TrinoAccess>(TrinoAccessToken).toConstantValue(trinoAccess);
   if (telemetry) {
     container.bind<CallObserver>(CallObserver).toConstantValue(telemetry.callObserver);
     if (telemetry.slotWaits) container.bind<SlotWaits>(SlotWaits).toConstantValue(telemetry.slotWaits);

@@ -83,6 +83,30 @@ export const envSchema = z.object({
     .optional(),
   TRINO_SSL: bool('TRINO_SSL').default(true),
   TRINO_SSL_INSECURE: bool('TRINO_SSL_INSECURE').default(false),
+  TRINO_HTTP_COMPRESSION: bool('TRINO_HTTP_COMPRESSION').default(false),
+  TRINO_AUTH: oneOf('TRINO_AUTH', ['none', 'basic', 'jwt', 'client_credentials', 'token_exchange'] as const).optional(),
+  TRINO_ALLOW_INSECURE_AUTH: bool('TRINO_ALLOW_INSECURE_AUTH').default(false),
+  TRINO_ACCESS_TOKEN: z.string().trim().optional(),
+  TRINO_ACCESS_TOKEN_FILE: nonEmpty('TRINO_ACCESS_TOKEN_FILE').optional(),
+  TRINO_OAUTH_TOKEN_URL: url('TRINO_OAUTH_TOKEN_URL').optional(),
+  TRINO_OAUTH_ISSUER: url('TRINO_OAUTH_ISSUER').optional(),
+  TRINO_OAUTH_CLIENT_ID: nonEmpty('TRINO_OAUTH_CLIENT_ID').optional(),
+  TRINO_OAUTH_CLIENT_SECRET: z.string().optional(),
+  TRINO_OAUTH_CLIENT_SECRET_FILE: nonEmpty('TRINO_OAUTH_CLIENT_SECRET_FILE').optional(),
+  TRINO_OAUTH_SCOPE: z
+    .string()
+    .trim()
+    .refine((v) => /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(v), { message: 'TRINO_OAUTH_SCOPE must be OAuth scopes separated by single spaces' })
+    .optional(),
+  TRINO_OAUTH_AUDIENCE: nonEmpty('TRINO_OAUTH_AUDIENCE').optional(),
+  TRINO_SSL_CA: z.string().optional(),
+  TRINO_SSL_CA_FILE: nonEmpty('TRINO_SSL_CA_FILE').optional(),
+  TRINO_SSL_CERT_FILE: nonEmpty('TRINO_SSL_CERT_FILE').optional(),
+  TRINO_SSL_KEY_FILE: nonEmpty('TRINO_SSL_KEY_FILE').optional(),
+  TRINO_SSL_KEY_PASSPHRASE: z.string().optional(),
+  TRINO_SSL_SERVERNAME: nonEmpty('TRINO_SSL_SERVERNAME')
+    .refine((v) => /^[A-Za-z0-9.-]+$/.test(v), { message: 'TRINO_SSL_SERVERNAME must be a DNS host name' })
+    .optional(),
   TRINO_ALLOW_WRITE_QUERIES: bool('TRINO_ALLOW_WRITE_QUERIES').default(false),
   TRINO_ALLOW_PASSTHROUGH_FUNCTIONS: bool('TRINO_ALLOW_PASSTHROUGH_FUNCTIONS').default(false),
   TRINO_ALLOWED_CATALOGS: z.string().optional(),
@@ -121,6 +145,7 @@ export const envSchema = z.object({
   MCP_REQUEST_TIMEOUT: positiveInt('MCP_REQUEST_TIMEOUT', 3600).default(60),
   MCP_KEEPALIVE_TIMEOUT: positiveInt('MCP_KEEPALIVE_TIMEOUT', 3600).default(5),
   MCP_MAX_SSE_STREAMS: positiveInt('MCP_MAX_SSE_STREAMS', 100_000).default(100),
+  MCP_PROGRESS_INTERVAL_MS: positiveInt('MCP_PROGRESS_INTERVAL_MS', 60_000).default(5_000),
   MCP_MAX_SSE_STREAMS_PER_USER: positiveInt('MCP_MAX_SSE_STREAMS_PER_USER', 10_000).default(5),
   LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS).default('info'),
   // 0 turns rate limiting off; unset, it is on over HTTP only (see loadConfig).
@@ -157,3 +182,5 @@ export const envSchema = z.object({
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: nonEmpty('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL').optional(),
   TRINO_IMPERSONATION_FIELD: oneOf('TRINO_IMPERSONATION_FIELD', ['preferred_username', 'email', 'sub', 'username', 'subject'] as const).optional(),
 });
+
+export type Env = z.infer<typeof envSchema>;

@@ -19,11 +19,10 @@ import { readinessPrincipal, type Telemetry } from './telemetry.ts';
 
 /** How long /readyz waits for Trino (and for the JWKS) before it answers 503. */
 const READINESS_TIMEOUT_MS = 5_000;
+import { StartupError } from './startup-error.ts';
 
-/** A start-up failure the operator must fix; main prints it as one line and exits 2. */
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
-}
+export { StartupError } from './startup-error.ts';
+
 
 /**
  * Sets up token verification. With OIDC the provider's metadata is discovered now

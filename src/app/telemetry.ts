@@ -7,7 +7,7 @@ import { allOf, type CallObserver } from '../adapters/mcp/call-observer.ts';
 import type { PromMetrics } from '../adapters/metrics/prom-metrics.ts';
 import type { Tracing } from '../adapters/tracing/otel-tracing.ts';
 import type { Config } from './config.ts';
-import { StartupError } from './http-entry.ts';
+import { StartupError } from './startup-error.ts';
 import { metricsOnMcpListener } from './observability-config.ts';
 
 /** Metrics and traces of one process, as the composition root plugs them in. */

@@ -74,7 +74,9 @@ export type PolicyRule =
    * TRINO_IMPERSONATE is on and the caller's token lacks the claim to run as, its value
    * cannot be sent to Trino exactly, or Trino refuses to let TRINO_USER act as that user.
    */
-  | 'IMPERSONATION';
+  | 'IMPERSONATION'
+  /** TRINO_AUTH=token_exchange: the identity provider refused to exchange the caller's token for a Trino token. */
+  | 'TOKEN_EXCHANGE';
 
 export const POLICY_RULES = [
   'EMPTY',
@@ -87,6 +89,7 @@ export const POLICY_RULES = [
   'WRITES_DISABLED',
   'ALLOWLIST',
   'IMPERSONATION',
+  'TOKEN_EXCHANGE',
 ] as const satisfies readonly PolicyRule[];
 const _allRulesListed: Exclude<PolicyRule, (typeof POLICY_RULES)[number]> extends never ? true : never = true;
 void _allRulesListed;

@@ -1,3 +1,5 @@
+import type { BearerCredential } from './credential.ts';
+
 /** A result column as Trino reports it: name (duplicates allowed) and Trino type (e.g. `varchar(25)`). */
 export interface Column {
   readonly name: string;
@@ -36,6 +38,8 @@ export interface Principal {
   readonly via: string;
   /** When this server stops accepting the credential (ms since the epoch: a token's exp plus the clock tolerance); unset when it does not expire. */
   readonly expiresAt?: number | undefined;
+  /** The verified bearer token this request carried (HTTP with OAuth); only token exchange reads it. */
+  readonly credential?: BearerCredential | undefined;
 }
 
 /**

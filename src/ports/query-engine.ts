@@ -34,10 +34,20 @@ export interface ResumeRequest {
   readonly keepOpen?: boolean | undefined;
 }
 
+/** How far the engine is with a statement, as it reports it while the statement runs. */
+export interface QueryProgress {
+  /** The engine's state of the query, e.g. QUEUED, RUNNING, FINISHING. */
+  readonly state: string;
+  readonly processedRows: number;
+  readonly processedBytes: number;
+  readonly completedSplits: number;
+  readonly totalSplits: number;
+}
+
 /**
  * What a running statement reports, in order: `started` once, `columns` once, then `rows`
- * batches. `oversized` ends the stream instead of a batch the engine will not read because
- * it is larger than the engine's response bound (memory stays bounded however large one
+ * batches; `progress` may come any number of times after `started`, between the others.
+ * `oversized` ends the stream instead of a batch the engine will not read because it is larger than the engine's response bound (memory stays bounded however large one
  * value is); the query is cancelled, and it may come before `columns`.
  */
 export type QueryEvent =
@@ -45,6 +55,7 @@ export type QueryEvent =
   | { readonly kind: 'columns'; readonly columns: readonly Column[] }
   /** `at`: where the first of these rows is on the engine, when its page can be fetched again (the rest follow it on that page). */
   | { readonly kind: 'rows'; readonly rows: readonly Row[]; readonly at?: RowPosition | undefined }
+  | { readonly kind: 'progress'; readonly progress: QueryProgress }
   | { readonly kind: 'oversized'; readonly limitBytes: number };
 
 /**

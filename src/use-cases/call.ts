@@ -1,6 +1,6 @@
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import { userKey, type Column, type NameDefaults, type Principal, type Row, type TabularResult, type Truncation } from '../domain/model.ts';
-import type { QueryEngine, QueryEvent, RowPosition } from '../ports/query-engine.ts';
+import type { QueryEngine, QueryEvent, QueryProgress, RowPosition } from '../ports/query-engine.ts';
 import type { QuerySlots, Release } from './query-slots.ts';
 import { ResultBudget, type ByteLimits } from './result-budget.ts';
 
@@ -35,6 +35,8 @@ export class Call {
     private readonly cancel: AbortSignal,
     readonly timeoutMs: number,
     private readonly slots: QuerySlots,
+    /** Told the engine's progress while the call's queries run (the MCP edge passes it on to a client that asked). */
+    readonly onProgress?: ((progress: QueryProgress) => void) | undefined,
   ) {
     this.deadline = AbortSignal.timeout(timeoutMs);
     this.signal = AbortSignal.any([cancel, this.deadline]);
@@ -128,6 +130,7 @@ export async function readEvents(open: (signal: AbortSignal) => AsyncIterable<Qu
     reading: for await (const event of open(call.signal)) {
       if (event.kind === 'started') queryId = event.queryId;
       else if (event.kind === 'columns') columns = budget.columns(event.columns) ?? tooWide(event.columns.length, limits.maxBytes);
+      else if (event.kind === 'progress') call.onProgress?.(event.progress);
       else if (event.kind === 'oversized') {
         truncatedBy = 'bytes';
         break;

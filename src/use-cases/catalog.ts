@@ -2,7 +2,7 @@ import { DomainError, isDomainError } from '../domain/errors.ts';
 import { quoteQualified, resolveTableName } from '../domain/identifiers.ts';
 import type { Principal, TableName, TabularResult, Truncation } from '../domain/model.ts';
 import type { ObjectRef, QueryPolicy } from '../domain/policy.ts';
-import type { QueryEngine } from '../ports/query-engine.ts';
+import type { QueryEngine, QueryProgress } from '../ports/query-engine.ts';
 import { Call, readCapped, type QuerySettings, type ReadLimits } from './call.ts';
 import type { QuerySlots } from './query-slots.ts';
 
@@ -15,9 +15,18 @@ export abstract class UseCase {
     private readonly slots: QuerySlots,
   ) {}
 
-  /** Runs `work` as one call: one deadline (TRINO_QUERY_TIMEOUT unless a shorter one is given), one query slot, given back however the call ends. */
-  protected async call<T>(principal: Principal, signal: AbortSignal, work: (call: Call) => Promise<T>, timeoutMs = this.settings.timeoutMs): Promise<T> {
-    const call = new Call(principal, signal, timeoutMs, this.slots);
+  /**
+   * Runs `work` as one call: one deadline (TRINO_QUERY_TIMEOUT unless a shorter one is given),
+   * one query slot, given back however the call ends.
+   */
+  protected async call<T>(
+    principal: Principal,
+    signal: AbortSignal,
+    work: (call: Call) => Promise<T>,
+    timeoutMs = this.settings.timeoutMs,
+    onProgress?: (progress: QueryProgress) => void,
+  ): Promise<T> {
+    const call = new Call(principal, signal, timeoutMs, this.slots, onProgress);
     try {
       return await work(call);
     } finally {

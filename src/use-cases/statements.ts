@@ -2,7 +2,7 @@ import { DomainError, policyDenied } from '../domain/errors.ts';
 import type { ExplainType, Principal, TabularResult } from '../domain/model.ts';
 import type { QueryPolicy, StatementMode } from '../domain/policy.ts';
 import { explainOf, parseStatement, type Statement } from '../domain/statement.ts';
-import type { QueryEngine } from '../ports/query-engine.ts';
+import type { QueryEngine, QueryProgress } from '../ports/query-engine.ts';
 import type { QuerySlots } from './query-slots.ts';
 import { readCapped, readEvents, type Call, type QuerySettings } from './call.ts';
 import { fetchPage, pageOf, type PagedResult, type ResultPages } from './pages.ts';
@@ -47,7 +47,12 @@ export async function authorize(
 abstract class RunStatement extends UseCase {
   protected abstract readonly mode: StatementMode;
 
-  async execute(args: { sql: string; limit?: number | undefined }, principal: Principal, signal: AbortSignal): Promise<PagedResult> {
+  async execute(
+    args: { sql: string; limit?: number | undefined },
+    principal: Principal,
+    signal: AbortSignal,
+    onProgress?: (progress: QueryProgress) => void,
+  ): Promise<PagedResult> {
     if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 1)) {
       throw new DomainError('INVALID_ARGUMENT', `limit must be a whole number of at least 1, got ${args.limit}.`);
     }
@@ -56,7 +61,7 @@ abstract class RunStatement extends UseCase {
     return this.call(principal, signal, async (call) => {
       await authorize(statement, this.mode, call, { policy: this.policy, engine: this.engine, settings: this.settings });
       return this.readStatement(statement.text, call, cap);
-    });
+    }, undefined, onProgress);
   }
 
   protected readStatement(sql: string, call: Call, cap: number): Promise<PagedResult> {
@@ -112,6 +117,7 @@ export class ExplainQuery extends UseCase {
     args: { sql: string; type?: ExplainType | undefined },
     principal: Principal,
     signal: AbortSignal,
+    onProgress?: (progress: QueryProgress) => void,
   ): Promise<{ type: ExplainType; plan: string; truncated: boolean }> {
     const type = args.type ?? 'LOGICAL';
     const statement = explainOf(parseStatement(args.sql), type);
@@ -122,7 +128,7 @@ export class ExplainQuery extends UseCase {
         maxRows: Number.MAX_SAFE_INTEGER,
         maxValueBytes: singleValueLimit(this.settings.maxResultBytes),
       });
-    });
+    }, undefined, onProgress);
     const plan =
       type === 'VALIDATE'
         ? `valid: ${String(result.rows[0]?.[0])}`

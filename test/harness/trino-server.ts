@@ -17,6 +17,9 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { realmIssuer, startKeycloak, type LocalKeycloak } from './keycloak-server.ts';
+import { ensurePki } from './test-pki.ts';
+import { TRINO_CONFIG_VERSION, writeAuthEtc, type AuthEtc } from './trino-auth-etc.ts';
 
 export const TRINO_VERSION = '476';
 const MIN_JAVA = 24;
@@ -25,6 +28,8 @@ const READY_TIMEOUT_MS = 240_000;
 export interface TrinoHandle {
   readonly url: string;
   readonly kind: 'url' | 'container' | 'local' | 'local-reused';
+  /** The HTTPS port and the IdP of the authentication tests: a local Trino has them. */
+  readonly auth?: TrinoAuthSetup | undefined;
   stop(): Promise<void>;
 }
 
@@ -123,9 +128,15 @@ function logTail(logFile: string | undefined): string {
 // ---------------------------------------------------------------------------------------
 // Downloads
 
-interface Artifact {
+export interface Artifact {
+  /** io.trino unless given. */
+  readonly groupId?: string;
   readonly artifactId: string;
+  /** TRINO_VERSION unless given. */
+  readonly version?: string;
   readonly ext: 'tar.gz' | 'zip';
+  /** For the progress line of the first download. */
+  readonly sizeMb?: number;
 }
 const ARTIFACTS: readonly Artifact[] = [
   { artifactId: 'trino-server-core', ext: 'tar.gz' },
@@ -133,12 +144,15 @@ const ARTIFACTS: readonly Artifact[] = [
   { artifactId: 'trino-memory', ext: 'zip' },
 ];
 
+const versionOf = (a: Artifact) => a.version ?? TRINO_VERSION;
+const groupOf = (a: Artifact) => a.groupId ?? 'io.trino';
+
 function fileName(a: Artifact): string {
-  return `${a.artifactId}-${TRINO_VERSION}.${a.ext}`;
+  return `${a.artifactId}-${versionOf(a)}.${a.ext}`;
 }
 
 function repoPath(a: Artifact): string {
-  return `io/trino/${a.artifactId}/${TRINO_VERSION}/${fileName(a)}`;
+  return `${groupOf(a).replaceAll('.', '/')}/${a.artifactId}/${versionOf(a)}/${fileName(a)}`;
 }
 
 async function sha1Of(file: string): Promise<string> {
@@ -168,7 +182,7 @@ function mavenLocalRepo(): string {
 }
 
 async function fetchWithMaven(a: Artifact, outDir: string, log: Log): Promise<string | undefined> {
-  log(`fetching ${fileName(a)} with Maven (the first run downloads ~${a.ext === 'tar.gz' ? '190' : '15'} MB)`);
+  log(`fetching ${fileName(a)} with Maven (the first run downloads ~${a.sizeMb ?? (a.ext === 'tar.gz' ? 190 : 15)} MB)`);
   const res = spawnSync(
     'mvn',
     [
@@ -176,12 +190,12 @@ async function fetchWithMaven(a: Artifact, outDir: string, log: Log): Promise<st
       '-C', // strict checksums: the resolver fails on a mismatch
       '-Dstyle.color=never',
       'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
-      `-Dartifact=io.trino:${a.artifactId}:${TRINO_VERSION}:${a.ext}`,
+      `-Dartifact=${groupOf(a)}:${a.artifactId}:${versionOf(a)}:${a.ext}`,
       `-DoutputDirectory=${outDir}`,
     ],
     { cwd: outDir, stdio: ['ignore', 2, 2] }, // progress on stderr: stdout of trino:up is only the URL
   );
-  if (res.status !== 0) throw new Error(`mvn could not fetch io.trino:${a.artifactId}:${TRINO_VERSION}:${a.ext} (exit ${res.status})`);
+  if (res.status !== 0) throw new Error(`mvn could not fetch ${groupOf(a)}:${a.artifactId}:${versionOf(a)}:${a.ext} (exit ${res.status})`);
   const sha1File = join(mavenLocalRepo(), `${repoPath(a)}.sha1`);
   return existsSync(sha1File) ? parseChecksum(readFileSync(sha1File, 'utf8')) : undefined;
 }
@@ -216,27 +230,30 @@ async function fetchOverHttps(a: Artifact, outDir: string, log: Log): Promise<st
   return expected;
 }
 
-/** Downloads (once) and verifies the three artifacts; returns their paths. */
-async function ensureArtifacts(log: Log): Promise<Map<string, string>> {
+/** Downloads (once) and verifies one Maven artifact into the cache; returns its path. */
+export async function ensureArtifact(a: Artifact, log: Log): Promise<string> {
   const dir = join(cacheDir(), 'downloads');
   mkdirSync(dir, { recursive: true });
-  const paths = new Map<string, string>();
-  for (const a of ARTIFACTS) {
-    const file = join(dir, fileName(a));
-    const marker = `${file}.verified`;
-    if (!existsSync(file) || !existsSync(marker)) {
-      rmSync(marker, { force: true });
-      const expected = which('mvn') ? await fetchWithMaven(a, dir, log) : await fetchOverHttps(a, dir, log);
-      const actual = await sha1Of(file);
-      if (expected && expected !== actual) {
-        rmSync(file, { force: true });
-        throw new Error(`checksum mismatch for ${fileName(a)}: expected sha1 ${expected}, got ${actual}`);
-      }
-      log(`${fileName(a)}: sha1 ${actual} ${expected ? 'verified against the repository checksum' : 'verified by Maven (strict checksums)'}`);
-      writeFileSync(marker, `${actual}\n`);
+  const file = join(dir, fileName(a));
+  const marker = `${file}.verified`;
+  if (!existsSync(file) || !existsSync(marker)) {
+    rmSync(marker, { force: true });
+    const expected = which('mvn') ? await fetchWithMaven(a, dir, log) : await fetchOverHttps(a, dir, log);
+    const actual = await sha1Of(file);
+    if (expected && expected !== actual) {
+      rmSync(file, { force: true });
+      throw new Error(`checksum mismatch for ${fileName(a)}: expected sha1 ${expected}, got ${actual}`);
     }
-    paths.set(a.artifactId, file);
+    log(`${fileName(a)}: sha1 ${actual} ${expected ? 'verified against the repository checksum' : 'verified by Maven (strict checksums)'}`);
+    writeFileSync(marker, `${actual}\n`);
   }
+  return file;
+}
+
+/** Downloads (once) and verifies the three artifacts; returns their paths. */
+async function ensureArtifacts(log: Log): Promise<Map<string, string>> {
+  const paths = new Map<string, string>();
+  for (const a of ARTIFACTS) paths.set(a.artifactId, await ensureArtifact(a, log));
   return paths;
 }
 
@@ -306,7 +323,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function writeEtc(runDir: string, port: number): string {
+function writeEtc(runDir: string, port: number, auth: AuthEtc): string {
   const etc = join(runDir, 'etc');
   mkdirSync(join(etc, 'catalog'), { recursive: true });
   writeFileSync(
@@ -324,6 +341,7 @@ function writeEtc(runDir: string, port: number): string {
       'query.max-memory-per-node=1GB',
       // keep finished queries visible in system.runtime.queries for the tests that check cancellation
       'query.min-expire-age=30m',
+      ...writeAuthEtc(etc, auth),
       '',
     ].join('\n'),
   );
@@ -341,6 +359,20 @@ export interface LocalTrino {
   readonly url: string;
   readonly pid: number;
   readonly runDir: string;
+  /** TRINO_CONFIG_VERSION it was started with (absent: before there was one). */
+  readonly configVersion?: number;
+  readonly auth?: TrinoAuthSetup;
+}
+
+/** What the authentication tests need to know about the test Trino and its IdP. */
+export interface TrinoAuthSetup {
+  /** Trino's HTTPS port (https://localhost:<port>), where credentials are checked. */
+  readonly httpsUrl: string;
+  readonly keycloakUrl: string;
+  readonly keycloakPid: number;
+  readonly issuer: string;
+  /** Where test-pki.ts made the certificates and keys. */
+  readonly pkiDir: string;
 }
 
 /**
@@ -353,9 +385,16 @@ export async function startLocalTrino(options: { runDir: string; persistent: boo
   const jdk = findJdk();
   const home = await ensureInstalled(jdk, log);
   const port = options.port ?? (await freePort());
+  const httpsPort = await freePort();
+  const keycloakPort = await freePort();
   rmSync(options.runDir, { recursive: true, force: true });
   mkdirSync(options.runDir, { recursive: true });
-  const etc = writeEtc(options.runDir, port);
+  const pki = ensurePki(join(options.runDir, 'pki'));
+  const issuer = realmIssuer(keycloakPort);
+  const etc = writeEtc(options.runDir, port, { httpsPort, pki, issuer });
+  // Keycloak boots while Trino does: Trino reads the realm's key from a file, not from Keycloak.
+  const keycloak = startKeycloak({ port: keycloakPort, runDir: options.runDir, pki, persistent: options.persistent, log });
+  keycloak.catch(() => undefined);
   const logFile = join(options.runDir, 'server.log');
   const fd = openSync(logFile, 'a');
   log(`starting Trino ${TRINO_VERSION} on port ${port} with ${jdk} (log: ${logFile})`);
@@ -369,14 +408,18 @@ export async function startLocalTrino(options: { runDir: string; persistent: boo
   if (options.persistent) child.unref();
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
+  let kc: LocalKeycloak;
   try {
     await waitReady(url, child, logFile);
+    log(`Trino ready at ${url} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    kc = await keycloak;
   } catch (err) {
     killGroup(child.pid!);
+    void keycloak.then((k) => killGroup(k.pid), () => undefined);
     throw err;
   }
-  log(`Trino ready at ${url} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { url, pid: child.pid!, runDir: options.runDir };
+  const auth: TrinoAuthSetup = { httpsUrl: `https://localhost:${httpsPort}`, keycloakUrl: kc.url, keycloakPid: kc.pid, issuer, pkiDir: pki.dir };
+  return { url, pid: child.pid!, runDir: options.runDir, configVersion: TRINO_CONFIG_VERSION, auth };
 }
 
 export function killGroup(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
@@ -400,6 +443,11 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Stops a local Trino and the Keycloak started with it. */
+export async function stopLocalStack(t: LocalTrino): Promise<void> {
+  await Promise.all([stopLocalTrino(t.pid), ...(t.auth ? [stopLocalTrino(t.auth.keycloakPid)] : [])]);
+}
+
 export async function stopLocalTrino(pid: number): Promise<void> {
   killGroup(pid, 'SIGTERM');
   const deadline = Date.now() + 20_000;
@@ -412,17 +460,25 @@ export async function stopLocalTrino(pid: number): Promise<void> {
 
 const stateFile = () => join(cacheDir(), 'run', 'state.json');
 
-export async function runningPersistent(): Promise<LocalTrino | undefined> {
+/** The running `npm run trino:up` instance; 'replaced' when one with an outdated configuration was just stopped. */
+export async function runningPersistent(log: Log = defaultLog): Promise<LocalTrino | 'replaced' | undefined> {
   if (!existsSync(stateFile())) return undefined;
   const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as LocalTrino;
   if (!alive(state.pid)) return undefined;
+  if (state.configVersion !== TRINO_CONFIG_VERSION || !state.auth || !alive(state.auth.keycloakPid)) {
+    // Started by an older harness (or its Keycloak died): the tests would run against a
+    // Trino that lacks what they check. Replace it.
+    log(`the Trino of npm run trino:up has configuration version ${state.configVersion ?? 1}, not ${TRINO_CONFIG_VERSION}: restarting it`);
+    await downPersistent();
+    return 'replaced';
+  }
   const info = await trinoInfo(state.url);
   return info && !info.starting ? state : undefined;
 }
 
 export async function upPersistent(log: Log = defaultLog): Promise<LocalTrino> {
-  const existing = await runningPersistent();
-  if (existing) return existing;
+  const existing = await runningPersistent(log);
+  if (existing && existing !== 'replaced') return existing;
   const runDir = join(cacheDir(), 'run', 'persistent');
   const started = await startLocalTrino({ runDir, persistent: true, log });
   mkdirSync(dirname(stateFile()), { recursive: true });
@@ -435,6 +491,7 @@ export async function downPersistent(): Promise<boolean> {
   const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as LocalTrino;
   const wasAlive = alive(state.pid);
   if (wasAlive) await stopLocalTrino(state.pid);
+  if (state.auth && alive(state.auth.keycloakPid)) await stopLocalTrino(state.auth.keycloakPid);
   rmSync(stateFile(), { force: true });
   return wasAlive;
 }
@@ -481,34 +538,42 @@ export async function acquireTrino(log: Log = defaultLog): Promise<TrinoHandle> 
     if (!(await trinoInfo(url))) throw new Error(`TRINO_URL=${url} does not answer GET /v1/info`);
     return { url, kind: 'url', stop: async () => undefined };
   }
-  const persistent = await runningPersistent();
+  let persistent = await runningPersistent(log);
+  // Others share the instance: bring it back with the current configuration, still persistent.
+  if (persistent === 'replaced') persistent = await upPersistent(log);
   if (persistent) {
     log(`reusing the Trino of npm run trino:up at ${persistent.url}`);
-    return { url: persistent.url, kind: 'local-reused', stop: async () => undefined };
+    return { url: persistent.url, kind: 'local-reused', auth: persistent.auth, stop: async () => undefined };
   }
   const errors: string[] = [];
-  try {
-    const c = await startContainer(log);
-    if (c) return c;
-  } catch (err) {
-    errors.push(`testcontainers: ${(err as Error).message}`);
-  }
+  // A local Trino first: it is the one configured for the authentication tests (HTTPS,
+  // PASSWORD/JWT/CERTIFICATE, a Keycloak beside it); a plain container is the fallback.
   try {
     const runDir = join(cacheDir(), 'run', `test-${process.pid}`);
     const local = await startLocalTrino({ runDir, persistent: false, log });
-    const onExit = () => killGroup(local.pid, 'SIGKILL');
+    const onExit = () => {
+      killGroup(local.pid, 'SIGKILL');
+      if (local.auth) killGroup(local.auth.keycloakPid, 'SIGKILL');
+    };
     process.once('exit', onExit);
     return {
       url: local.url,
       kind: 'local',
+      auth: local.auth,
       stop: async () => {
         process.removeListener('exit', onExit);
-        await stopLocalTrino(local.pid);
+        await stopLocalStack(local);
         rmSync(runDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
     errors.push(`local Trino: ${(err as Error).message}`);
+  }
+  try {
+    const c = await startContainer(log);
+    if (c) return c;
+  } catch (err) {
+    errors.push(`testcontainers: ${(err as Error).message}`);
   }
   throw new Error(
     'No Trino available. Tried: TRINO_URL (not set); testcontainers (no container runtime answered); ' +

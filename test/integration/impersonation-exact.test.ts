@@ -147,7 +147,7 @@ describe('hostile token claims over HTTP (RFC 6750)', () => {
 describe('what the operator reads at start-up', () => {
   it('warns when TRINO_PASSWORD would go to Trino over plain HTTP, and never prints it', async () => {
     const password = `pw-${randomUUID()}`;
-    const server = await startHttpServer({ TRINO_PASSWORD: password, TRINO_SCHEME: 'http', TRINO_USER: 'svc_mcp' });
+    const server = await startHttpServer({ TRINO_PASSWORD: password, TRINO_SCHEME: 'http', TRINO_USER: 'svc_mcp', TRINO_ALLOW_INSECURE_AUTH: 'true' });
     try {
       const warning = server.logs().find((l) => l['level'] === 'warn' && String(l['msg']).includes('TRINO_PASSWORD'));
       expect(warning, server.stderr()).toBeDefined();

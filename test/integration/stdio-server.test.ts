@@ -13,7 +13,8 @@ describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (g
 
   beforeAll(async () => {
     await trinoQuery(`CREATE TABLE memory.default.${table} AS SELECT 1 AS id, 'kept' AS label`);
-    // A capped result stays open for fetch_more until its cursor expires: 1 s here.
+    // A capped result stays open behind a cursor for fetch_more; a one-second TRINO_CURSOR_TTL
+    // makes the server cancel it soon, so that the cap test sees its query end.
     mcp = await connectStdio(generation, serverEnv({ TRINO_MAX_ROWS: '1000', TRINO_CURSOR_TTL: '1' }));
     // As real clients do: tools/list first, so the clients that validate structuredContent
     // against each outputSchema (v1) do so for every call below, error results included.
@@ -95,10 +96,10 @@ describe.each(GENERATIONS)('built server over stdio, %s, against real Trino', (g
     expect(await trinoQuery(`SELECT id, label FROM memory.default.${table}`)).toEqual([[1, 'kept']]);
   });
 
-  it('caps a large query: truncated=true and the Trino query ends up cancelled', async () => {
+  it('caps a large query: truncated=true with a cursor, and the Trino query ends up cancelled past the TTL', async () => {
     const r = await mcp.callTool('execute_query', { sql: 'SELECT * FROM tpch.sf1.lineitem', limit: 10 });
     expect(r.isError).toBeFalsy();
-    expect(r.structuredContent).toMatchObject({ rowCount: 10, truncated: true });
+    expect(r.structuredContent).toMatchObject({ rowCount: 10, truncated: true, cursor: expect.any(String) });
     expect((r.structuredContent?.['rows'] as unknown[]).length).toBe(10);
     const queryId = r.structuredContent?.['queryId'] as string;
     expect(await settledQueryState(queryId)).toEqual({ state: 'FAILED', errorCode: 'USER_CANCELED' });
@@ -230,7 +231,7 @@ describe('timeouts, outages and bad configuration', () => {
     const input = [INITIALIZE, INITIALIZED, toolsCall(2, 'list_catalogs')].map((m) => `${JSON.stringify(m)}\n`).join('');
     // stdin closes right after the input: keep it open until both answers arrived.
     const child = spawn(process.execPath, [SERVER_BIN], {
-      env: { ...serverEnv(), TRINO_PASSWORD: 'hunter2-secret' },
+      env: { ...serverEnv(), TRINO_PASSWORD: 'hunter2-secret', TRINO_ALLOW_INSECURE_AUTH: 'true' },
     });
     let stdout = '';
     let stderr = '';

@@ -30,6 +30,12 @@ export interface ToolResult {
   structuredContent?: Record<string, unknown>;
 }
 
+export interface ProgressInfo {
+  progress: number;
+  total?: number | undefined;
+  message?: string | undefined;
+}
+
 export interface ToolInfo {
   name: string;
   annotations?: Record<string, unknown>;
@@ -79,7 +85,8 @@ function featuresOf(client: FeatureClient): CatalogFeatures {
 
 export interface McpSession extends CatalogFeatures {
   readonly generation: Generation;
-  callTool(name: string, args?: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
+  /** With `onprogress`, the request carries a progressToken and each notifications/progress is handed to it. */
+  callTool(name: string, args?: Record<string, unknown>, signal?: AbortSignal, onprogress?: (p: ProgressInfo) => void): Promise<ToolResult>;
   listTools(): Promise<ToolInfo[]>;
   /** The protocol version negotiated at connect. */
   protocolVersion(): string | undefined;
@@ -89,7 +96,11 @@ export interface McpSession extends CatalogFeatures {
 // Above the SDKs' 60 s default: a test bounds its own waits, and a slow call must fail
 // there, with the test's message, not as a client timeout.
 const REQUEST_TIMEOUT_MS = 120_000;
-const requestOptions = (signal?: AbortSignal) => ({ timeout: REQUEST_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+const requestOptions = (signal?: AbortSignal, onprogress?: (p: ProgressInfo) => void) => ({
+  timeout: REQUEST_TIMEOUT_MS,
+  ...(signal ? { signal } : {}),
+  ...(onprogress ? { onprogress } : {}),
+});
 
 async function connectV1(transport: StdioTransportV1 | HttpTransportV1): Promise<McpSession> {
   // The v1 client tells only transports with setProtocolVersion (HTTP) what it negotiated:
@@ -106,7 +117,8 @@ async function connectV1(transport: StdioTransportV1 | HttpTransportV1): Promise
   return {
     ...featuresOf(client as unknown as FeatureClient),
     generation: 'v1 client (@modelcontextprotocol/sdk)',
-    callTool: async (name, args = {}, signal) => (await client.callTool({ name, arguments: args }, undefined, requestOptions(signal))) as ToolResult,
+    callTool: async (name, args = {}, signal, onprogress) =>
+      (await client.callTool({ name, arguments: args }, undefined, requestOptions(signal, onprogress))) as ToolResult,
     listTools: async () => (await client.listTools()).tools as ToolInfo[],
     protocolVersion: () => negotiated,
     close: () => client.close(),
@@ -119,7 +131,7 @@ async function connectV2(transport: StdioTransportV2 | HttpTransportV2): Promise
   return {
     ...featuresOf(client as unknown as FeatureClient),
     generation: 'v2 client, protocol 2026-07-28',
-    callTool: async (name, args = {}, signal) => (await client.callTool({ name, arguments: args }, requestOptions(signal))) as ToolResult,
+    callTool: async (name, args = {}, signal, onprogress) => (await client.callTool({ name, arguments: args }, requestOptions(signal, onprogress))) as ToolResult,
     listTools: async () => (await client.listTools()).tools as ToolInfo[],
     protocolVersion: () => client.getNegotiatedProtocolVersion(),
     close: () => client.close(),

@@ -52,6 +52,8 @@ describe('loadConfig values', () => {
       TRINO_ALLOW_WRITE_QUERIES: 'yes',
       TRINO_QUERY_TIMEOUT: '60',
       TRINO_MAX_ROWS: '50',
+      TRINO_HTTP_COMPRESSION: 'true',
+      MCP_PROGRESS_INTERVAL_MS: '250',
       MCP_TRANSPORT: 'STDIO',
     });
     expect(config.trino).toEqual({
@@ -62,7 +64,11 @@ describe('loadConfig values', () => {
       password: 'hunter2',
       verifyCertificates: false,
       server: 'https://trino.example.com:8443',
+      compression: true,
+      auth: { mode: 'basic', password: 'hunter2' },
+      tls: { verify: false },
     });
+    expect(config.progressIntervalMs).toBe(250);
     expect(config.defaults).toEqual({ catalog: 'hive', schema: 'sales' });
     expect(config.allowWriteQueries).toBe(true);
     expect(config.queryTimeoutMs).toBe(60_000);

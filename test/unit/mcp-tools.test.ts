@@ -28,6 +28,7 @@ const mcpSettings: McpSettings = {
   markUntrusted: false,
   cursorTtlMs: 300_000,
   confirmation: { mode: 'none', stateKey: new Uint8Array(32) },
+  progressIntervalMs: 5_000,
   name: 'trino-mcp',
   version: '0.0.0-test',
 };

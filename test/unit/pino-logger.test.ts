@@ -111,16 +111,23 @@ describe('URLs in logs', () => {
 });
 
 describe('every secret of the configuration schema', () => {
-  // Derived from the schema: a password, secret or token variable added later is covered too.
-  const secretVariables = Object.keys(envSchema.shape).filter((v) => /PASSWORD|SECRET|TOKEN/.test(v));
+  // Derived from the schema: a password, passphrase, secret or token variable added later is
+  // covered too. A *_FILE or *_URL variable names where a secret is, which the log may show.
+  const secretVariables = Object.keys(envSchema.shape).filter((v) => /PASSWORD|PASSPHRASE|SECRET|TOKEN/.test(v) && !/_(FILE|URL)$/.test(v));
   const valueOf = (variable: string) => `S3CRET-${variable}-0123456789abcdef0123456789abcdef`;
+  /** What a variable needs beside it for a valid configuration (it is refused where it does not apply). */
+  const companions: Record<string, Record<string, string>> = {
+    TRINO_ACCESS_TOKEN: { TRINO_AUTH: 'jwt' },
+    TRINO_OAUTH_CLIENT_SECRET: { TRINO_AUTH: 'client_credentials', TRINO_OAUTH_CLIENT_ID: 'mcp', TRINO_OAUTH_ISSUER: 'https://idp.example.com/realms/r' },
+    TRINO_SSL_KEY_PASSPHRASE: { TRINO_SSL_CERT_FILE: '/etc/trino-mcp/client.pem', TRINO_SSL_KEY_FILE: '/etc/trino-mcp/client.key' },
+  };
 
   it('includes the ones the server has today', () => {
-    expect(secretVariables).toEqual(expect.arrayContaining(['TRINO_PASSWORD', 'JWT_SECRET']));
+    expect(secretVariables).toEqual(expect.arrayContaining(['TRINO_PASSWORD', 'JWT_SECRET', 'TRINO_ACCESS_TOKEN', 'TRINO_OAUTH_CLIENT_SECRET', 'TRINO_SSL_KEY_PASSPHRASE']));
   });
 
   it.each(secretVariables)('%s never reaches the start-up line of the configuration', (variable) => {
-    const env = { OAUTH_ENABLED: 'true', OAUTH_PROVIDER: 'hmac', JWT_SECRET: valueOf('JWT_SECRET'), [variable]: valueOf(variable) };
+    const env = { OAUTH_ENABLED: 'true', OAUTH_PROVIDER: 'hmac', JWT_SECRET: valueOf('JWT_SECRET'), ...companions[variable], [variable]: valueOf(variable) };
     const { log, writes } = capture();
     log.info('starting trino-mcp', { config: ok(env), env });
     expect(writes.join('')).not.toContain(valueOf(variable));

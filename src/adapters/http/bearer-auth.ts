@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { BearerCredential } from '../../domain/credential.ts';
 import type { Principal } from '../../domain/model.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { TokenVerificationError, type TokenVerifier } from '../../ports/token-verifier.ts';
@@ -116,7 +117,8 @@ export function bearerAuth(settings: BearerAuthSettings) {
     if (!match) return fail(ctx, { kind: 'malformed_header' });
     let principal: Principal;
     try {
-      principal = await settings.verifier.verify(match[1]!);
+      // The token rides along, unprintable, for TRINO_AUTH=token_exchange (src/adapters/trino/credentials).
+      principal = { ...(await settings.verifier.verify(match[1]!)), credential: new BearerCredential(match[1]!) };
     } catch (err) {
       const failure = verificationFailure(err);
       if (failure.kind === 'provider_unavailable') {

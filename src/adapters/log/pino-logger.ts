@@ -38,8 +38,13 @@ export const SECRET_KEYS = [
   'keystorePassword',
   'truststorePassword',
   'sslKeyPassword',
+  'passphrase',
+  'keyPassphrase',
   'TRINO_PASSWORD',
   'JWT_SECRET',
+  'TRINO_ACCESS_TOKEN',
+  'TRINO_OAUTH_CLIENT_SECRET',
+  'TRINO_SSL_KEY_PASSPHRASE',
   'cursorSecret',
   'MCP_CURSOR_SECRET',
 ] as const;

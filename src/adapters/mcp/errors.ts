@@ -26,6 +26,8 @@ function policyHint(rule: PolicyRule): string {
       return 'Do not retry with other outside names; use list_catalogs, list_schemas and list_tables to see what this server may touch.';
     case 'IMPERSONATION':
       return 'Retrying will not help. The message says why: the token lacks the claim this server runs queries as, its value cannot reach Trino exactly (visible ASCII, no leading or trailing space, at most 255 characters), or Trino does not let this server act as the user (the operator must allow it).';
+    case 'TOKEN_EXCHANGE':
+      return 'Retrying will not help: the identity provider would not issue a Trino token for you. Ask the user to sign in again; if that does not help, the operator must allow the exchange at the identity provider.';
     default: {
       const unreachable: never = rule;
       return unreachable;

@@ -27,6 +27,8 @@ const header = (c: Column) => `${c.name} (${c.type})`;
 
 /** Line breaks inside a value are shown as \n and \r so that a row stays one line (structuredContent has the exact value). */
 function oneLine(text: string): string {
+  // Most values have no line break, and a test is much cheaper than a replace: rendering was a fifth of the CPU of a 10,000-row call.
+  if (!/[\r\n]/.test(text)) return text;
   return text.replace(/[\r\n]/g, (c) => (c === '\n' ? '\\n' : '\\r'));
 }
 

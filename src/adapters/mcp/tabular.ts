@@ -19,7 +19,8 @@ export function tabular(r: PagedResult, limits: RenderLimits, view: TextView): T
       content: [{ type: 'text', text: renderTable(r, limits, { ...view, cursor: r.cursor !== undefined }) }],
       structuredContent: {
         columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
-        rows: r.rows.map((row) => [...row]),
+        // The rows as the use-case kept them (no copy): they are serialised once, as they are.
+        rows: r.rows as unknown[][],
         rowCount: r.rowCount,
         truncated: r.truncated,
         ...(r.truncatedBy ? { truncatedBy: r.truncatedBy } : {}),

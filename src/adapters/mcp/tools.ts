@@ -9,6 +9,7 @@ import { TABLE_EXTRAS, type DescribeTableDetailed } from '../../use-cases/table-
 import type { ExecuteQuery, ExecuteStatement, ExplainQuery, FetchMore } from '../../use-cases/statements.ts';
 import { fetchMoreTool } from './page-tools.ts';
 import { limitArg, tabular } from './tabular.ts';
+import type { QueryProgress } from '../../ports/query-engine.ts';
 import { singleValueLimit, truncationMarker } from '../../use-cases/result-budget.ts';
 import { renderList, renderTable, type RenderLimits } from './render.ts';
 import { tableLink } from './resource-uri.ts';
@@ -64,7 +65,8 @@ export interface ToolSpec<S extends z.ZodObject = z.ZodObject> {
   input(env: ToolEnv): S;
   readonly output: z.ZodObject;
   // Method syntax on purpose: it lets a ToolSpec of specific arguments stand in the table of all tools.
-  run(useCases: UseCases, args: z.infer<S>, principal: Principal, signal: AbortSignal, env: ToolEnv): Promise<ToolAnswer>;
+  // `onProgress` is set when the client asked for progress: long-running tools pass it to the use-case.
+  run(useCases: UseCases, args: z.infer<S>, principal: Principal, signal: AbortSignal, env: ToolEnv, onProgress?: (p: QueryProgress) => void): Promise<ToolAnswer>;
 }
 
 function tool<S extends z.ZodObject>(spec: ToolSpec<S>): ToolSpec {
@@ -112,9 +114,9 @@ function statementTool(spec: Pick<ToolSpec, 'name' | 'title' | 'access' | 'annot
     ...rest,
     input: statementInput,
     output: outputSchemas.execute_query,
-    async run(u, args, principal, signal, env) {
+    async run(u, args, principal, signal, env, onProgress) {
       const maxRows = Math.min(args.limit ?? env.maxRows, env.maxRows);
-      return tabular(await useCase(u).execute(args, principal, signal), { ...env, maxRows }, { format: args.format, markUntrusted: env.markUntrusted });
+      return tabular(await useCase(u).execute(args, principal, signal, onProgress), { ...env, maxRows }, { format: args.format, markUntrusted: env.markUntrusted });
     },
   });
 }
@@ -256,8 +258,8 @@ export const TOOLS: readonly ToolSpec[] = [
         type: z.enum(EXPLAIN_TYPES).optional().describe('Plan type; LOGICAL when omitted.'),
       }),
     output: outputSchemas.explain_query,
-    async run(u, args, principal, signal, env) {
-      const r = await u.explainQuery.execute(args, principal, signal);
+    async run(u, args, principal, signal, env, onProgress) {
+      const r = await u.explainQuery.execute(args, principal, signal, onProgress);
       const text = r.truncated ? `${r.plan}\n(The plan reached the size limit of ${env.maxResultBytes} bytes and was cut.)` : r.plan;
       return { result: { content: [{ type: 'text', text }], structuredContent: withTruncation(r) } };
     },

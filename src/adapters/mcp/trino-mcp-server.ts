@@ -10,6 +10,8 @@ import { CallObserver, NO_OBSERVER, traceCarrierOf } from './call-observer.ts';
 import { toolError } from './errors.ts';
 import { confirmWrite, type ConfirmationSettings } from './write-confirmation.ts';
 import { registerCatalogFeatures, SERVED_CAPABILITIES } from './features.ts';
+import { progressReporter } from './progress.ts';
+import { ToolDefinitions } from './tool-definitions.ts';
 import { TOOLS, UseCases, type ToolEnv, type ToolSpec } from './tools.ts';
 
 /** Settings the MCP edge needs to describe its tools truthfully. */
@@ -22,6 +24,8 @@ export interface McpSettings {
   readonly cursorTtlMs: number;
   /** TRINO_WRITE_CONFIRMATION: whether execute_statement asks the user first. */
   readonly confirmation: ConfirmationSettings;
+  /** MCP_PROGRESS_INTERVAL_MS: how often a running call sends progress to a client that asked. */
+  readonly progressIntervalMs: number;
   readonly name: string;
   readonly version: string;
 }
@@ -57,6 +61,8 @@ export interface Caller {
  */
 @injectable()
 export class TrinoMcpServer {
+  private readonly definitions = new ToolDefinitions();
+
   constructor(
     @inject(McpSettings) private readonly settings: McpSettings,
     @inject(Access) private readonly access: Access,
@@ -95,14 +101,7 @@ export class TrinoMcpServer {
     for (const spec of tools) {
       server.registerTool(
         spec.name,
-        {
-          title: spec.title,
-          description: spec.description(env),
-          // Strict: an argument the tool does not know (a typo like `limt`) is refused, not silently ignored.
-          inputSchema: spec.input(env).strict(),
-          outputSchema: spec.output,
-          annotations: spec.annotations,
-        },
+        this.definitions.of(spec, env),
         (args: unknown, ctx: ServerContext) => this.call(spec, args, ctx, caller, env, server),
       );
     }
@@ -150,8 +149,9 @@ export class TrinoMcpServer {
     const signal = AbortSignal.any([ctx.mcpReq.signal, work.controller.signal, ...(caller.signal ? [caller.signal] : [])]);
     const who = { tool: spec.name, user: principal.subject, via: principal.via, startedAt };
     const observed = this.observer.start(spec.name, traceCarrierOf(ctx.mcpReq._meta, ctx.http?.req?.headers));
+    const progress = progressReporter(ctx, this.settings.progressIntervalMs, this.log);
     try {
-      const { result, queryId, rows } = await observed.run(() => spec.run(this.useCases, args as never, principal, signal, env));
+      const { result, queryId, rows } = await observed.run(() => spec.run(this.useCases, args as never, principal, signal, env, progress?.onProgress));
       observed.end({ code: 'ok', queryId, durationMs: performance.now() - startedAt });
       recordToolCall(this.log, toolCallRecord({ ...who, result, queryId, rows }));
       return result;
@@ -162,6 +162,7 @@ export class TrinoMcpServer {
       recordToolCall(this.log, toolCallRecord({ ...who, result, error }));
       return result;
     } finally {
+      progress?.stop();
       work.done();
     }
   }

@@ -1,5 +1,6 @@
-import { Iterator, QueryIterator, type QueryResult, type Trino } from 'trino-client';
 import { DomainError } from '../../domain/errors.ts';
+import { TrinoHttpError } from './trino-errors.ts';
+import type { TrinoPage } from './trino-responses.ts';
 
 /**
  * Result pages on Trino's protocol: every response carries `data` and the `nextUri` of the
@@ -9,48 +10,21 @@ import { DomainError } from '../../domain/errors.ts';
  * any process, as long as nothing asked for the following page.
  */
 
-/**
- * Records the URI of the latest GET the client sent: the one that produced the page the
- * iterator just returned. trino-client skips empty pages inside one `next()`, so the URI
- * before the call is not always the page's own. It has no hook for this: its Client
- * instance's request method is wrapped (trino-client is pinned; test/contract pages through
- * real Trino and fails if this moves).
- */
-export function recordPageUris(trino: Trino): { readonly last: () => string | undefined } {
-  let last: string | undefined;
-  const client = (trino as unknown as { client?: { request?: (cfg: { url?: string; method?: string }) => Promise<unknown> } }).client;
-  const original = client?.request?.bind(client);
-  if (client && original) {
-    client.request = (cfg) => {
-      if ((cfg.method ?? 'GET').toUpperCase() === 'GET' && typeof cfg.url === 'string') last = cfg.url;
-      return original(cfg);
-    };
-  }
-  return { last: () => last };
-}
-
-/** An iterator over a query's pages that starts by fetching `page` again. */
-export function iteratorAt(trino: Trino, queryId: string, page: string): Iterator<QueryResult> {
-  const client = (trino as unknown as { client: ConstructorParameters<typeof QueryIterator>[0] }).client;
-  return new Iterator(new QueryIterator(client, { id: queryId, nextUri: page } as QueryResult));
-}
-
-/** Only Trino's own statement pages are fetched from a cursor, never another address. */
-export function isStatementPage(page: string): boolean {
+/** Only Trino's own statement pages on the configured coordinator are fetched from a cursor, never another address. */
+export function isStatementPage(page: string, origin: string): boolean {
   if (!URL.canParse(page)) return false;
   const u = new URL(page);
-  return /^https?:$/.test(u.protocol) && u.username === '' && u.password === '' && u.pathname.startsWith('/v1/statement/');
+  return u.origin === origin && u.username === '' && u.password === '' && u.pathname.startsWith('/v1/statement/');
 }
 
 /** Trino answers a page it no longer holds with 404 (query unknown) or 410 (read past). */
 export function isGone(err: unknown): boolean {
-  const status = (err as { response?: { status?: number } }).response?.status;
-  return status === 404 || status === 410;
+  return err instanceof TrinoHttpError && (err.status === 404 || err.status === 410);
 }
 
 /** A resumed query that ended on Trino meanwhile: cancelled (by expiry or eviction) or abandoned by Trino's client timeout. */
-export function endedMeanwhile(result: QueryResult): boolean {
-  const name = result.error?.errorName;
+export function endedMeanwhile(page: TrinoPage): boolean {
+  const name = page.error?.errorName;
   return name === 'USER_CANCELED' || name === 'ABANDONED_QUERY';
 }
 

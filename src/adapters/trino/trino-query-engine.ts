@@ -1,74 +1,82 @@
 import { inject, injectable } from 'inversify';
-import { Trino, type ConnectionOptions, type QueryResult } from 'trino-client';
 import { DomainError } from '../../domain/errors.ts';
 import type { Column, Principal } from '../../domain/model.ts';
 import type { QueryEngine, QueryEvent, QueryRequest, ResumeRequest } from '../../ports/query-engine.ts';
-import { endedMeanwhile, goneError, isGone, isStatementPage, iteratorAt, recordPageUris } from './trino-pages.ts';
 import { Logger } from '../../ports/logger.ts';
 import { asciiJson, clientInfo, sessionUserProblem } from './identity-headers.ts';
-import { transformTrinoResponse } from './trino-responses.ts';
-import { cancelledError, describeTransportError, isOversized, queryError, transportError, untilAborted } from './trino-failures.ts';
+import { basicCredentials, noCredentials } from './credentials/static-credentials.ts';
+import type { TrinoCredentials } from './credentials/trino-credentials.ts';
+import { DEFAULT_CONNECTIONS, DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection } from './trino-connection.ts';
+import { cancelledError, describeTransportError, foreignUriError, queryError, TrinoHttpError, transportError } from './trino-errors.ts';
+import { TrinoHttp, untilAborted } from './trino-http.ts';
+import { endedMeanwhile, goneError, isGone, isStatementPage } from './trino-pages.ts';
+import { parsePage, progressOf, type TrinoPage } from './trino-responses.ts';
 
-/** How to reach Trino; built by src/app/config from TRINO_* variables. */
-export interface TrinoConnection {
-  /** e.g. `https://trino.example.com:443` */
-  readonly server: string;
-  readonly user: string;
-  readonly password?: string | undefined;
-  /** Verify the server certificate (false only with TRINO_SSL_INSECURE=true). */
-  readonly verifyCertificates: boolean;
-  /** X-Trino-Source. */
-  readonly source: string;
-  /** TRINO_IMPERSONATE: the principal's claim becomes the Trino session user. */
-  readonly impersonation?: 'preferred_username' | 'email' | 'sub' | undefined;
-  /**
-   * The largest Trino response read (one page of results, decompressed); DEFAULT_MAX_RESPONSE_BYTES
-   * when not given. A larger one is dropped unread and the stream ends with `oversized`:
-   * trino-client buffers and parses a whole page at once, and Trino sends one value of any
-   * size in one page.
-   */
-  readonly maxResponseBytes?: number | undefined;
-}
-
-export { parseTrinoJson } from './trino-responses.ts';
-
-/**
- * Trino aims at pages of about 1 MB and lets them grow to 8 MB for large rows, so no
- * ordinary page comes near this. A page is held about twice over while it is parsed (the
- * response text, then its values; four times for text past Latin-1), which 16 MiB keeps
- * well inside a small heap.
- */
-export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
-export const TrinoConnection = Symbol.for('TrinoConnection');
+export { DEFAULT_CONNECTIONS, DEFAULT_MAX_RESPONSE_BYTES, TrinoConnection } from './trino-connection.ts';
 
 const CANCEL_WAIT_MS = 5_000;
+/** Trino's protocol: 502, 503 and 504 mean "ask again", after a short wait. */
+const RETRY_STATUSES = new Set([502, 503, 504]);
+const MAX_RETRIES = 5;
+
+/** One page, or the news that it was larger than the bound and was not read. */
+type PageOutcome = { readonly page: TrinoPage } | { readonly oversized: true };
+
+/** One query as this process reads it: the headers its requests carry, and whether Trino is done with it. */
+interface Stream {
+  readonly queryId: string;
+  readonly principal: Principal;
+  headers: Record<string, string>;
+  finished: boolean;
+  /** A page past the bound was left unread: the query cannot go on, kept open or not. */
+  oversized: boolean;
+}
+
+const withAuthorization = (headers: Record<string, string>, authorization: string | undefined) =>
+  authorization ? { ...headers, authorization } : headers;
 
 /**
- * QueryEngine on trino-client. trino-client 0.2.x has three sharp edges, handled here:
- * - query errors arrive in `result.error` instead of throwing: turned into DomainErrors;
- * - it has no abort or timeout: every wait races the signal, and an abandoned query is
- *   cancelled with DELETE /v1/query/{id};
- * - a client keeps mutable session headers (Set-Session, Set-Catalog, prepared
- *   statements) across queries: each query gets its own client, so nothing leaks
- *   between users' queries.
+ * QueryEngine on Trino's statement protocol (POST /v1/statement, then GET each nextUri),
+ * over a keep-alive connection pool (TrinoHttp). Each query sends its own headers and keeps
+ * nothing of Trino's session answers (Set-Session, Set-Catalog, prepared statements), so
+ * nothing leaks between users' queries; an abandoned query is cancelled with
+ * DELETE /v1/query/{id}. A page is requested only when the consumer asks for the next event,
+ * which is what lets a query kept open resume at the page of its last `rows` event.
  */
 @injectable()
 export class TrinoQueryEngine implements QueryEngine {
+  private readonly http: TrinoHttp;
+  private readonly origin: string;
+  private readonly credentials: TrinoCredentials;
+
   constructor(
     @inject(TrinoConnection) private readonly connection: TrinoConnection,
     @inject(Logger) private readonly log: Logger,
-  ) {}
+  ) {
+    const https = connection.server.startsWith('https:');
+    this.http = new TrinoHttp({
+      connections: connection.connections ?? DEFAULT_CONNECTIONS,
+      compression: connection.compression ?? false,
+      ...(https ? { tls: { ...connection.tls, rejectUnauthorized: connection.verifyCertificates } } : {}),
+    });
+    this.origin = new URL(connection.server).origin;
+    this.credentials =
+      connection.credentials ??
+      (connection.password !== undefined ? basicCredentials(connection.user, connection.password) : noCredentials(connection.tls?.cert !== undefined));
+  }
 
   private get maxResponseBytes(): number {
     return this.connection.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
+  private get impersonating(): boolean {
+    return this.connection.impersonation !== undefined;
+  }
+
   /** The Trino session user: TRINO_USER, or the caller's claim when impersonating. */
-  private sessionUser(request: { readonly principal: Principal }): string {
+  private sessionUser(p: Principal): string {
     const claim = this.connection.impersonation;
     if (!claim) return this.connection.user;
-    const p = request.principal;
     const value = claim === 'sub' ? p.subject : claim === 'email' ? p.email : p.username;
     if (!value) {
       throw new DomainError('POLICY_DENIED', `Impersonation needs the "${claim}" claim in your token, and it has none.`, {
@@ -88,198 +96,204 @@ export class TrinoQueryEngine implements QueryEngine {
     return value;
   }
 
-  private client(request: { readonly principal: Principal; readonly traceToken?: string | undefined }): Trino {
-    const c = this.connection;
-    const p = request.principal;
-    const options: ConnectionOptions = {
-      server: c.server,
-      source: c.source,
-      ...(c.server.startsWith('https:') ? { ssl: { rejectUnauthorized: c.verifyCertificates } } : {}),
-      extraHeaders: {
-        // TRINO_USER is checked by sessionUserProblem at start-up (src/app/env-schema.ts).
-        'X-Trino-User': this.sessionUser(request),
-        // trino-client's BasicAuth overwrites X-Trino-User with the login user, which
-        // silently turned impersonation off whenever TRINO_PASSWORD was set: the
-        // credentials go in their own header instead.
-        ...(c.password !== undefined ? { Authorization: `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}` } : {}),
-        // Attribution: who asked, for Trino's query history and event listeners.
-        'X-Trino-Client-Info': clientInfo(p),
-        'X-Trino-Client-Tags': 'trino-mcp',
-        ...(request.traceToken ? { 'X-Trino-Trace-Token': request.traceToken } : {}),
-      },
+  /** The headers every request of one query carries (without Authorization). */
+  private headers(request: Pick<QueryRequest, 'principal' | 'catalog' | 'schema' | 'traceToken'>): Record<string, string> {
+    // A token or certificate names the Trino user itself; X-Trino-User next to it would ask
+    // Trino for impersonation, so it goes only with a credential that does not, or to impersonate.
+    const named = this.credentials.namesUser && !this.impersonating;
+    return {
+      // TRINO_USER is checked by sessionUserProblem at start-up (src/app/env-schema.ts).
+      ...(named ? {} : { 'x-trino-user': this.sessionUser(request.principal) }),
+      'x-trino-source': this.connection.source,
+      // Attribution: who asked, for Trino's query history and event listeners.
+      'x-trino-client-info': clientInfo(request.principal),
+      'x-trino-client-tags': 'trino-mcp',
+      ...(request.catalog ? { 'x-trino-catalog': request.catalog } : {}),
+      ...(request.schema ? { 'x-trino-schema': request.schema } : {}),
+      // The caller's trace, so that Trino's query history links back to it.
+      ...(request.traceToken ? { 'x-trino-trace-token': request.traceToken } : {}),
     };
-    const trino = Trino.create(options);
-    // trino-client parses responses with axios' JSON.parse, which rounds bigint values past
-    // ±2^53. Its private axios config is the only place to swap the parser (pinned version,
-    // covered by test/contract).
-    // The same config carries axios' maxContentLength, which stops reading a response past the
-    // bound (test/integration/result-bytes checks both on real Trino).
-    const internals = trino as unknown as { client?: { clientConfig?: { transformResponse?: unknown; maxContentLength?: number } } };
-    if (internals.client?.clientConfig) {
-      internals.client.clientConfig.transformResponse = [transformTrinoResponse];
-      internals.client.clientConfig.maxContentLength = this.maxResponseBytes;
-    }
-    return trino;
   }
 
-  async *run(request: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
-    if (signal.aborted) throw cancelledError();
-    const trino = this.client(request);
-    const impersonating = this.connection.impersonation !== undefined;
-    const pages = recordPageUris(trino);
-    let queryId: string | undefined;
-    let finished = false;
-    // A stop the caller did not choose (a throw, or a page too large to read) cancels even a query kept open.
-    let stoppedByEngine = false;
-    const cancel = () => this.cancelOn(trino, queryId);
-
-    const submitted = trino.query({
-      query: request.sql,
-      ...(request.catalog ? { catalog: request.catalog } : {}),
-      ...(request.schema ? { schema: request.schema } : {}),
-    });
-    let iterator: Awaited<typeof submitted>;
-    try {
-      iterator = await untilAborted(submitted, signal);
-    } catch (err) {
-      if (signal.aborted) {
-        // The POST may still complete: cancel whatever it started.
-        submitted.then((it) => {
-          queryId = firstResult(it)?.id;
-          return cancel();
-        }, () => undefined);
-        throw cancelledError();
+  /** Reads one answer; a non-2xx is a TrinoHttpError, a body that is no page an ENGINE_UNAVAILABLE. */
+  private async fetchPage(method: 'GET' | 'POST', uri: string, headers: Record<string, string>, signal: AbortSignal | undefined, body?: string): Promise<PageOutcome> {
+    const url = new URL(uri);
+    if (url.origin !== this.origin) throw foreignUriError(uri);
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.http.request(method, url, headers, { maxBytes: this.maxResponseBytes, ...(signal ? { signal } : {}), ...(body !== undefined ? { body } : {}) });
+      if (RETRY_STATUSES.has(answer.status) && attempt < MAX_RETRIES) {
+        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        continue;
       }
-      throw transportError(err);
+      if (answer.status < 200 || answer.status > 299) throw new TrinoHttpError(answer.status, answer.text);
+      if (answer.text === undefined) return { oversized: true };
+      const page = parsePage(answer.text);
+      if (!page) throw new DomainError('ENGINE_UNAVAILABLE', `Trino answered HTTP ${answer.status} with a body that is not a query result; retry later.`, { retryable: true });
+      return { page };
     }
+  }
 
-    try {
-      const first = firstResult(iterator);
-      if (!first) throw new DomainError('INTERNAL', 'trino-client returned no initial query result');
-      if (first.error) {
-        finished = true;
-        throw queryError(first, impersonating);
-      }
-      queryId = first.id;
-      yield { kind: 'started', queryId };
-      if (!first.nextUri) finished = true;
-      const state = { finished, columnsSent: false, oversized: false };
+  /**
+   * The first request of a stream (the POST of a statement, the GET a resume starts with),
+   * with the caller's Authorization. A 401 runs nothing in Trino: the credentials forget the
+   * header, and one retry with a fresh one covers a token that expired or was revoked early,
+   * or a token file rotated since it was read (a fixed password gets the same answer again).
+   */
+  private async authorized(principal: Principal, signal: AbortSignal, send: (authorization: string | undefined) => Promise<PageOutcome>): Promise<{ outcome: PageOutcome; authorization: string | undefined }> {
+    let authorization = await this.credentials.authorization(principal, signal);
+    for (let retried = false; ; retried = true) {
       try {
-        yield* this.pages(iterator, queryId, signal, pages.last, state, { skip: 0, resuming: false });
-      } finally {
-        finished = state.finished;
-        stoppedByEngine = state.oversized;
+        return { outcome: await send(authorization), authorization };
+      } catch (err) {
+        if (retried || !(err instanceof TrinoHttpError) || err.status !== 401 || !authorization) throw err;
+        this.credentials.rejected(principal, authorization);
+        const next = await this.credentials.authorization(principal, signal);
+        if (!next || next === authorization) throw err;
+        authorization = next;
       }
-      if (!state.columnsSent && !state.oversized) yield { kind: 'columns', columns: [] };
-    } catch (err) {
-      stoppedByEngine = true;
-      throw err;
-    } finally {
-      // Otherwise an unfinished query ends here only because the caller stopped early
-      // (return()): it is left running when the caller took it over (keepOpen).
-      if (!finished && (stoppedByEngine || signal.aborted || !request.keepOpen)) await cancel();
     }
   }
 
-  async *resume(request: ResumeRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
-    if (signal.aborted) throw cancelledError(request.queryId);
-    if (!isStatementPage(request.at.page)) throw goneError(request.queryId);
-    const trino = this.client(request);
-    const pages = recordPageUris(trino);
-    const state = { finished: false, columnsSent: false, oversized: false };
-    let threw = false;
+  private async cancelQuery(queryId: string, headers: Record<string, string>): Promise<void> {
     try {
-      yield { kind: 'started', queryId: request.queryId };
-      yield* this.pages(iteratorAt(trino, request.queryId, request.at.page), request.queryId, signal, pages.last, state, {
-        skip: request.at.skip,
-        resuming: true,
-      });
-      if (!state.columnsSent && !state.oversized) yield { kind: 'columns', columns: [] };
-    } catch (err) {
-      threw = true;
-      throw err;
-    } finally {
-      if (!state.finished && (threw || state.oversized || signal.aborted || !request.keepOpen)) await this.cancelOn(trino, request.queryId);
-    }
-  }
-
-  async cancel(principal: Principal, queryId: string): Promise<void> {
-    let trino: Trino;
-    try {
-      trino = this.client({ principal });
-    } catch {
-      return; // a principal that cannot run as a Trino user started no query
-    }
-    await this.cancelOn(trino, queryId);
-  }
-
-  private async cancelOn(trino: Trino, queryId: string | undefined): Promise<void> {
-    if (!queryId) return;
-    try {
-      await untilAborted(trino.cancel(queryId), AbortSignal.timeout(CANCEL_WAIT_MS));
+      const url = new URL(`${this.origin}/v1/query/${encodeURIComponent(queryId)}`);
+      await this.http.request('DELETE', url, headers, { maxBytes: 64 * 1024, signal: AbortSignal.timeout(CANCEL_WAIT_MS) });
     } catch (err) {
       this.log.warn('could not cancel Trino query', { queryId, error: describeTransportError(err).message });
     }
   }
 
+  async *run(request: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
+    if (signal.aborted) throw cancelledError();
+    const base = this.headers(request);
+    const url = `${this.origin}/v1/statement`;
+    // The POST runs without the caller's signal: once Trino has the statement, only its
+    // answer tells which query to cancel (done below when the caller is gone).
+    const submitted = this.authorized(request.principal, signal, (a) => this.fetchPage('POST', url, withAuthorization(base, a), undefined, request.sql));
+    let first: PageOutcome;
+    // The headers the statement was accepted with (its Authorization): every later request of the query carries them.
+    let headers: Record<string, string>;
+    try {
+      const answer = await untilAborted(submitted, signal);
+      first = answer.outcome;
+      headers = withAuthorization(base, answer.authorization);
+    } catch (err) {
+      if (signal.aborted) {
+        submitted.then(({ outcome: o, authorization: a }) => ('page' in o && o.page.nextUri ? this.cancelQuery(o.page.id, withAuthorization(base, a)) : undefined), () => undefined);
+        throw cancelledError();
+      }
+      throw transportError(err, this.credentials.refusedCredential(request.principal));
+    }
+    if (!('page' in first)) {
+      // Not even the first answer fits: nothing tells which query to cancel, and Trino
+      // abandons a query whose client does not come back.
+      yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
+      return;
+    }
+    const page = first.page;
+    if (page.error) throw queryError(page, this.impersonating);
+    const stream: Stream = { queryId: page.id, principal: request.principal, headers, finished: !page.nextUri, oversized: false };
+    yield* this.stream(stream, { page }, 0, request.keepOpen, signal);
+  }
+
+  async *resume(request: ResumeRequest, signal: AbortSignal): AsyncGenerator<QueryEvent> {
+    if (signal.aborted) throw cancelledError(request.queryId);
+    if (!isStatementPage(request.at.page, this.origin)) throw goneError(request.queryId);
+    const stream: Stream = { queryId: request.queryId, principal: request.principal, headers: this.headers(request), finished: false, oversized: false };
+    yield* this.stream(stream, { uri: request.at.page }, request.at.skip, request.keepOpen, signal);
+  }
+
+  async cancel(principal: Principal, queryId: string): Promise<void> {
+    let headers: Record<string, string>;
+    try {
+      headers = this.headers({ principal });
+      headers = withAuthorization(headers, await this.credentials.authorization(principal, AbortSignal.timeout(CANCEL_WAIT_MS)));
+    } catch (err) {
+      // A principal that cannot run as a Trino user started no query; a credential that cannot be had cannot cancel one.
+      if (!(err instanceof DomainError && err.code === 'POLICY_DENIED')) this.log.warn('could not cancel Trino query', { queryId, error: describeTransportError(err).message });
+      return;
+    }
+    await this.cancelQuery(queryId, headers);
+  }
+
   /**
-   * Streams the pages of a started query: columns once, then one `rows` event a page,
-   * carrying the page's URI. `state.finished` says whether Trino reached the end (nothing
-   * to cancel). A resumed stream skips the first `skip` rows of its first page and reports
-   * a page Trino no longer holds as CURSOR_EXPIRED.
+   * `started`, then the query's events from `start` (a page in hand, or the URI of one to
+   * fetch again); cancels the query when the stream ends early, unless the caller keeps it
+   * open: without a throw, an unfinished query ends here only because the caller stopped.
    */
-  private async *pages(
-    iterator: { next(): Promise<IteratorResult<QueryResult>> },
-    queryId: string,
-    signal: AbortSignal,
-    lastUri: () => string | undefined,
-    state: { finished: boolean; columnsSent: boolean; oversized: boolean },
-    from: { skip: number; resuming: boolean },
-  ): AsyncGenerator<QueryEvent> {
-    const impersonating = this.connection.impersonation !== undefined;
-    let skip = from.skip;
-    while (!state.finished) {
-      let step: IteratorResult<QueryResult>;
-      try {
-        step = await untilAborted(iterator.next(), signal);
-      } catch (err) {
-        if (signal.aborted) throw cancelledError(queryId);
-        if (isOversized(err)) {
-          // Unread, so the query is still running: the caller's finally block cancels it.
-          state.oversized = true;
-          yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
-          return;
-        }
-        if (from.resuming && isGone(err)) {
-          state.finished = true;
-          throw goneError(queryId);
-        }
-        throw transportError(err);
-      }
-      const page = step.value;
-      if (step.done || !page.nextUri) state.finished = true;
-      if (step.done) break;
-      if (page.error) {
-        if (from.resuming && endedMeanwhile(page)) throw goneError(queryId);
-        throw queryError(page, impersonating);
-      }
-      if (!state.columnsSent && page.columns) {
-        state.columnsSent = true;
-        yield { kind: 'columns', columns: page.columns.map((c: { name: string; type: string }): Column => ({ name: c.name, type: c.type })) };
-      }
-      const data = page.data && skip > 0 ? page.data.slice(skip) : page.data;
-      const uri = lastUri();
-      if (data && data.length > 0) yield { kind: 'rows', rows: data, at: uri ? { page: uri, skip } : undefined };
-      if (page.data && page.data.length > 0) skip = 0;
+  private async *stream(s: Stream, start: { page: TrinoPage } | { uri: string }, skip: number, keepOpen: boolean | undefined, signal: AbortSignal): AsyncGenerator<QueryEvent> {
+    let threw = false;
+    try {
+      yield { kind: 'started', queryId: s.queryId };
+      yield* this.pages(s, start, skip, signal);
+    } catch (err) {
+      threw = true;
+      throw err;
+    } finally {
+      if (!s.finished && (threw || signal.aborted || s.oversized || !keepOpen)) await this.cancelQuery(s.queryId, s.headers);
     }
   }
-}
 
-/**
- * The POST /v1/statement answer, which trino-client's Iterator keeps in a private field
- * and never yields. It carries the query id, which a cancel needs before the first page
- * arrives. trino-client is pinned to an exact version; test/contract fails if this moves.
- */
-function firstResult(iterator: unknown): QueryResult | undefined {
-  return (iterator as { iter?: { queryResult?: QueryResult } }).iter?.queryResult;
+  /**
+   * Columns once, then one `rows` event a page, carrying the URI of the GET that produced it
+   * (none for the POST's answer, which cannot be asked again). A resumed stream skips the
+   * first `skip` rows of its first page and reports a page Trino no longer holds as CURSOR_EXPIRED.
+   */
+  private async *pages(s: Stream, start: { page: TrinoPage } | { uri: string }, skip: number, signal: AbortSignal): AsyncGenerator<QueryEvent> {
+    const resuming = 'uri' in start;
+    let uri = resuming ? start.uri : undefined;
+    let outcome: PageOutcome = resuming ? await this.resumeAt(s, start.uri, signal) : start;
+    let columnsSent = false;
+    for (;;) {
+      if (!('page' in outcome)) {
+        // Unread, so the query is still running: stream() cancels it.
+        s.oversized = true;
+        yield { kind: 'oversized', limitBytes: this.maxResponseBytes };
+        return;
+      }
+      const page = outcome.page;
+      if (page.error) {
+        s.finished = true;
+        if (resuming && endedMeanwhile(page)) throw goneError(s.queryId);
+        throw queryError(page, this.impersonating);
+      }
+      if (!page.nextUri) s.finished = true;
+      if (page.stats && page.nextUri) yield { kind: 'progress', progress: progressOf(page.stats) };
+      if (!columnsSent && page.columns) {
+        columnsSent = true;
+        yield { kind: 'columns', columns: page.columns.map((c): Column => ({ name: c.name, type: c.type })) };
+      }
+      const data = page.data && skip > 0 ? page.data.slice(skip) : page.data;
+      if (data && data.length > 0) yield { kind: 'rows', rows: data, at: uri ? { page: uri, skip } : undefined };
+      if (page.data && page.data.length > 0) skip = 0;
+      if (!page.nextUri) break;
+      uri = page.nextUri;
+      outcome = await this.next(s, resuming, () => this.fetchPage('GET', uri!, s.headers, signal), signal);
+    }
+    if (!columnsSent) yield { kind: 'columns', columns: [] };
+  }
+
+  /** The page a resume starts at, fetched again with the caller's Authorization (its later requests carry the same). */
+  private resumeAt(s: Stream, uri: string, signal: AbortSignal): Promise<PageOutcome> {
+    const base = s.headers;
+    return this.next(s, true, async () => {
+      const { outcome, authorization } = await this.authorized(s.principal, signal, (a) => this.fetchPage('GET', uri, withAuthorization(base, a), signal));
+      s.headers = withAuthorization(base, authorization);
+      return outcome;
+    }, signal);
+  }
+
+  /** A page request's failure as the stream reports it. */
+  private async next(s: Stream, resuming: boolean, request: () => Promise<PageOutcome>, signal: AbortSignal): Promise<PageOutcome> {
+    try {
+      return await untilAborted(request(), signal);
+    } catch (err) {
+      if (signal.aborted) throw cancelledError(s.queryId);
+      if (resuming && isGone(err)) {
+        s.finished = true;
+        throw goneError(s.queryId);
+      }
+      throw transportError(err, this.credentials.refusedCredential(s.principal));
+    }
+  }
 }

@@ -1,4 +1,5 @@
-/** How Trino's HTTP answers are read: JSON that keeps every digit, and error bodies. */
+/** How Trino's HTTP answers are read: JSON that keeps every digit, pages, progress, and error bodies. */
+import type { QueryProgress } from '../../ports/query-engine.ts';
 
 type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
 
@@ -6,8 +7,13 @@ type Reviver = (key: string, value: unknown, context?: { source?: string }) => u
  * JSON as Trino sends it, keeping every digit: an integer beyond ±2^53 (a large bigint)
  * becomes its decimal string instead of a rounded number. Needs JSON.parse source access
  * (Node.js 21+); on older runtimes such values stay rounded numbers.
+ *
+ * Such an integer is written with at least 16 digits in a row, so a text without any run
+ * of 16 digits is parsed without the reviver: a reviver runs on every value of the page,
+ * and it was the largest cost of reading a result.
  */
 export function parseTrinoJson(text: string): unknown {
+  if (!SIXTEEN_DIGITS.test(text)) return JSON.parse(text);
   const reviver: Reviver = (_key, value, context) =>
     typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)
       ? context.source
@@ -15,19 +21,45 @@ export function parseTrinoJson(text: string): unknown {
   return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
 }
 
-/**
- * axios runs the response transform on error answers too, and a transform that throws
- * replaces the error: a 401 from Trino (a text body) became a bare SyntaxError, reported as
- * "no answer". Only a success answer must be JSON.
- */
-export function transformTrinoResponse(data: unknown, _headers: unknown, status?: number): unknown {
-  if (typeof data !== 'string' || data.length === 0) return data;
+const SIXTEEN_DIGITS = /\d{16}/;
+
+/** Trino's error object in a query answer. */
+export interface TrinoQueryError {
+  readonly message: string;
+  readonly errorName: string;
+  readonly errorType: string;
+}
+
+/** Trino's progress of a query, as each answer reports it. */
+export interface TrinoStats {
+  readonly state?: string;
+  readonly processedRows?: number;
+  readonly processedBytes?: number;
+  readonly completedSplits?: number;
+  readonly totalSplits?: number;
+  readonly elapsedTimeMillis?: number;
+}
+
+/** One answer of the statement protocol (POST /v1/statement, then each GET of nextUri). */
+export interface TrinoPage {
+  readonly id: string;
+  readonly nextUri?: string;
+  readonly columns?: ReadonlyArray<{ readonly name: string; readonly type: string }>;
+  readonly data?: unknown[][];
+  readonly stats?: TrinoStats;
+  readonly error?: TrinoQueryError;
+}
+
+/** A success answer's body as a page, or undefined when it is not one. */
+export function parsePage(text: string): TrinoPage | undefined {
+  let value: unknown;
   try {
-    return parseTrinoJson(data);
+    value = parseTrinoJson(text);
   } catch {
-    if (status !== undefined && (status < 200 || status > 299)) return data;
-    throw Object.assign(new Error(`Trino answered HTTP ${status ?? '?'} with a body that is not JSON`), { code: 'ERR_BAD_RESPONSE' });
+    return undefined;
   }
+  const page = value as TrinoPage | null;
+  return page !== null && typeof page === 'object' && typeof page.id === 'string' ? page : undefined;
 }
 
 /**
@@ -39,4 +71,17 @@ export function reasonOf(data: unknown): string | undefined {
   if (typeof data !== 'string' || data.trimStart().startsWith('<')) return undefined;
   const line = data.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 160);
   return line || undefined;
+}
+
+const num = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** A page's stats as the port's progress (missing numbers are 0). */
+export function progressOf(stats: TrinoStats): QueryProgress {
+  return {
+    state: typeof stats.state === 'string' ? stats.state : 'UNKNOWN',
+    processedRows: num(stats.processedRows),
+    processedBytes: num(stats.processedBytes),
+    completedSplits: num(stats.completedSplits),
+    totalSplits: num(stats.totalSplits),
+  };
 }

@@ -49,9 +49,9 @@ export function testPages(engine: QueryEngine, options: { clock?: PagesClock; ma
 }
 
 /** The MCP edge's settings for these query settings. */
-export function mcpSettingsOf(settings: QuerySettings): McpSettings {
+export function mcpSettingsOf(settings: QuerySettings, progressIntervalMs = 5_000): McpSettings {
   const { maxRows, maxResultBytes, maxValueBytes, timeoutMs } = settings;
-  return { maxRows, maxResultBytes, maxValueBytes, timeoutMs, markUntrusted: false, cursorTtlMs: 300_000, confirmation: { mode: 'none', stateKey: new Uint8Array(32) }, name: 'trino-mcp', version: '0.0.0-test' };
+  return { maxRows, maxResultBytes, maxValueBytes, timeoutMs, markUntrusted: false, cursorTtlMs: 300_000, confirmation: { mode: 'none', stateKey: new Uint8Array(32) }, progressIntervalMs, name: 'trino-mcp', version: '0.0.0-test' };
 }
 
 /** The MCP edge over fakes, built as the container builds it. */

@@ -1,0 +1,201 @@
+// The server against the limit, on real Trino, in one run: every contender of
+// bench/trino-peers.mjs called in turn (alternating, the order rotated every round) so that
+// the load of a shared machine hits all of them alike; ratios are of medians of the same
+// run. Server CPU per call comes from /proc (user + system of the server process).
+// BENCH_CALLS scales the number of calls (default 1 = as many as the targets name).
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+import { cpuMs, httpServer, localJwks, rawRest, rssMb, SERVER_BIN, stdioServer, trinoClient, trinoUrl } from './trino-peers.mjs';
+
+const SCALE = Number(process.env.BENCH_CALLS ?? 1);
+const MiB = 1024 * 1024;
+/** Lets the server return 10,000 rows of orders whole. */
+const SERVER_LIMITS = { TRINO_MAX_ROWS: '10000', TRINO_MAX_RESULT_BYTES: String(32 * MiB) };
+
+const WORKLOADS = [
+  { name: 'SELECT 1', sql: 'SELECT 1', rows: 1, calls: 300 },
+  { name: '100 rows', sql: 'SELECT * FROM tpch.sf1.orders LIMIT 100', rows: 100, calls: 100 },
+  { name: '10,000 rows', sql: 'SELECT * FROM tpch.sf1.orders LIMIT 10000', rows: 10_000, calls: 60 },
+];
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+
+/** Alternating calls of every contender; medians, p95 and server CPU per call. */
+async function alternate(workload, contenders) {
+  const n = Math.max(5, Math.round(workload.calls * SCALE));
+  for (const c of contenders) for (let i = 0; i < 5; i++) await c.call(workload.sql); // warm-up
+  const times = contenders.map(() => []);
+  const cpuBefore = contenders.map((c) => (c.pid ? cpuMs(c.pid) : 0));
+  // The in-process contenders' CPU (the bench's own, around their calls only): what the
+  // least a client spends per call costs on this machine under its current load.
+  const ownCpu = contenders.map(() => 0);
+  for (let round = 0; round < n; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (round + k) % contenders.length;
+      const t = performance.now();
+      const cpu = contenders[i].pid ? undefined : process.cpuUsage();
+      const out = await contenders[i].call(workload.sql);
+      times[i].push(performance.now() - t);
+      if (cpu) {
+        const d = process.cpuUsage(cpu);
+        ownCpu[i] += (d.user + d.system) / 1000;
+      }
+      const rows = typeof out === 'number' ? out : out.rowCount;
+      if (rows !== workload.rows) throw new Error(`${contenders[i].name}: ${rows} rows for ${workload.name}, expected ${workload.rows}`);
+    }
+  }
+  return contenders.map((c, i) => {
+    const sorted = times[i].sort((a, b) => a - b);
+    return {
+      contender: c.name,
+      median: quantile(sorted, 0.5),
+      p95: quantile(sorted, 0.95),
+      cpuPerCallMs: c.pid ? (cpuMs(c.pid) - cpuBefore[i]) / n : ownCpu[i] / n,
+    };
+  });
+}
+
+/** Median of 10 starts: spawn → `initialize` answered over stdio; and the CPU the process used until then. */
+async function startup(server) {
+  const times = [];
+  const cpu = [];
+  for (let i = 0; i < 11; i++) {
+    const t = performance.now();
+    const child = spawn(process.execPath, [SERVER_BIN], {
+      env: { PATH: process.env.PATH ?? '', TRINO_HOST: new URL(server).hostname, TRINO_PORT: new URL(server).port, TRINO_SSL: 'false' },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'b', version: '1' } } })}\n`);
+    await new Promise((r) => child.stdout.once('data', r));
+    const ms = performance.now() - t;
+    const used = cpuMs(child.pid);
+    await new Promise((r) => (child.once('exit', r), child.kill('SIGKILL')));
+    if (i === 0) continue; // the first start fills the compile cache
+    times.push(ms);
+    cpu.push(used);
+  }
+  times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
+  return { median: quantile(times, 0.5), cpuMedian: quantile(cpu, 0.5) };
+}
+
+/** Authenticated tools/list at 50 connections for 20 s; the server's RSS before and after. */
+async function toolsList(server, jwks) {
+  const http = await httpServer(server, {}, jwks);
+  try {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+    await autocannon({ url: http.url, method: 'POST', headers: http.headers, body, connections: 10, duration: 2 }); // warm-up
+    const before = rssMb(http.pid);
+    const cpu0 = cpuMs(http.pid);
+    const duration = Math.max(2, Math.round(20 * SCALE));
+    const r = await autocannon({ url: http.url, method: 'POST', headers: http.headers, body, connections: 50, duration });
+    const cpuPerRequestMs = (cpuMs(http.pid) - cpu0) / Math.max(1, r.requests.total);
+    await new Promise((res) => setTimeout(res, 2000));
+    const after = rssMb(http.pid);
+    return { reqPerSec: r.requests.average, errors: r.errors + r.non2xx + r.timeouts, rssBefore: before, rssAfter: after, cpuPerRequestMs };
+  } finally {
+    await http.stop();
+  }
+}
+
+/** 20 capped reads of lineitem over stdio: RSS growth, and how long after each answer its Trino query was final. */
+async function cappedReads(server) {
+  const stdio = await stdioServer(server);
+  try {
+    await stdio.call('SELECT 1');
+    const before = rssMb(stdio.pid);
+    let slowestFinalMs = 0;
+    for (let i = 0; i < 20; i++) {
+      const r = await stdio.call('SELECT * FROM tpch.sf1.lineitem');
+      const answered = performance.now();
+      if (!r.truncated || !r.queryId) throw new Error('expected a truncated read with a queryId');
+      for (;;) {
+        const info = await (await fetch(`${server}/v1/query/${r.queryId}`, { headers: { 'X-Trino-User': 'trino-mcp-bench' } })).json();
+        if (['FINISHED', 'FAILED'].includes(info.state)) break;
+        if (performance.now() - answered > 10_000) break;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      slowestFinalMs = Math.max(slowestFinalMs, performance.now() - answered);
+    }
+    return { rssBefore: before, rssAfter: rssMb(stdio.pid), slowestFinalMs };
+  } finally {
+    await stdio.stop();
+  }
+}
+
+export async function trinoBench() {
+  const server = trinoUrl();
+  const jwks = await localJwks();
+  const stdio = await stdioServer(server, SERVER_LIMITS);
+  const http = await httpServer(server, SERVER_LIMITS);
+  const oauth = await httpServer(server, SERVER_LIMITS, jwks);
+  // BENCH_BEFORE_BIN: an older build in the same run, alternating with the others (before/after).
+  const beforeBin = process.env.BENCH_BEFORE_BIN;
+  const before = beforeBin
+    ? [await stdioServer(server, SERVER_LIMITS, beforeBin), await httpServer(server, SERVER_LIMITS, jwks, beforeBin)]
+    : [];
+  const contenders = [
+    { name: 'raw REST loop', call: rawRest(server) },
+    { name: 'trino-client direct', call: trinoClient(server) },
+    { name: 'server, stdio', call: stdio.call, pid: stdio.pid },
+    { name: 'server, HTTP no auth', call: http.call, pid: http.pid },
+    { name: 'server, HTTP OAuth (JWKS)', call: oauth.call, pid: oauth.pid },
+    ...(before.length
+      ? [
+          { name: 'before, stdio', call: before[0].call, pid: before[0].pid },
+          { name: 'before, HTTP OAuth (JWKS)', call: before[1].call, pid: before[1].pid },
+        ]
+      : []),
+  ];
+  const table = {};
+  try {
+    for (const w of WORKLOADS) table[w.name] = await alternate(w, contenders);
+  } finally {
+    await Promise.all([stdio.stop(), http.stop(), oauth.stop(), ...before.map((b) => b.stop())]);
+  }
+  const list = await toolsList(server, jwks);
+  await jwks.close();
+  const capped = await cappedReads(server);
+  const start = await startup(server);
+
+  const row = (w, c) => table[w].find((r) => r.contender === c);
+  const ratio = (w, c) => row(w, c).median / row(w, 'raw REST loop').median;
+  const targets = [
+    { name: 'SELECT 1 over stdio / raw REST loop', value: ratio('SELECT 1', 'server, stdio'), target: 1.05, unit: '×' },
+    { name: 'SELECT 1 over HTTP with OAuth / raw REST loop', value: ratio('SELECT 1', 'server, HTTP OAuth (JWKS)'), target: 1.1, unit: '×' },
+    { name: '10,000 rows over stdio / raw REST loop', value: ratio('10,000 rows', 'server, stdio'), target: 1.15, unit: '×' },
+    { name: '10,000 rows over HTTP / raw REST loop', value: ratio('10,000 rows', 'server, HTTP no auth'), target: 1.15, unit: '×' },
+    { name: 'server CPU per SELECT 1 call (stdio)', value: row('SELECT 1', 'server, stdio').cpuPerCallMs, target: 3, unit: 'ms' },
+    { name: 'server CPU per 10,000-row call (stdio)', value: row('10,000 rows', 'server, stdio').cpuPerCallMs, target: 40, unit: 'ms' },
+    { name: 'authenticated tools/list, 50 connections (req/s)', value: list.reqPerSec, target: 3000, unit: 'req/s', atLeast: true },
+    { name: 'authenticated tools/list: errors', value: list.errors, target: 0, unit: '' },
+    { name: `tools/list: RSS after − before (${list.rssBefore.toFixed(0)} → ${list.rssAfter.toFixed(0)} MB)`, value: list.rssAfter - list.rssBefore, target: 64, unit: 'MB' },
+    { name: `20 capped lineitem reads: RSS growth (${capped.rssBefore.toFixed(0)} → ${capped.rssAfter.toFixed(0)} MB)`, value: capped.rssAfter - capped.rssBefore, target: 64, unit: 'MB', strict: true },
+    { name: '20 capped lineitem reads: slowest answer → Trino query final', value: capped.slowestFinalMs, target: 1000, unit: 'ms' },
+    { name: 'stdio start → initialize answered, median of 10', value: start.median, target: 150, unit: 'ms', strict: true },
+  ].map((t) => ({ ...t, ok: t.atLeast ? t.value >= t.target : t.strict ? t.value < t.target : t.value <= t.target }));
+  const info = [
+    `tools/list: server CPU per request ${list.cpuPerRequestMs.toFixed(2)} ms`,
+    `stdio start: CPU of the process until initialize answered, median ${start.cpuMedian.toFixed(0)} ms`,
+  ];
+  return { table, targets, info };
+}
+
+/** The printed table: medians, p95, ratio to the raw loop, server CPU per call. */
+export function printTrinoBench({ table, targets, info }) {
+  for (const [w, rows] of Object.entries(table)) {
+    const limit = rows[0].median;
+    console.log(`\n${w}`);
+    for (const r of rows) {
+      const cpu = `, ${r.contender.startsWith('server') || r.contender.startsWith('before') ? 'server' : 'client'} CPU ${r.cpuPerCallMs.toFixed(2)} ms/call`;
+      console.log(`  ${r.contender.padEnd(28)} median ${r.median.toFixed(2).padStart(8)} ms  p95 ${r.p95.toFixed(2).padStart(8)} ms  ×${(r.median / limit).toFixed(2)}${cpu}`);
+    }
+  }
+  console.log('');
+  for (const line of info) console.log(`  ${line}`);
+  console.log('');
+  for (const t of targets) {
+    const op = t.atLeast ? '≥' : t.strict ? '<' : '≤';
+    console.log(`${t.ok ? 'PASS' : 'MISS'}  ${t.name}: ${t.value.toFixed(2)} ${t.unit} (target ${op} ${t.target} ${t.unit})`);
+  }
+}
