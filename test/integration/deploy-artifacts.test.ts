@@ -23,7 +23,17 @@ import { hadolint, helm } from '../harness/tools.ts';
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CHART = join(ROOT, 'chart/trino-mcp');
-const SECRET_VARIABLES = ['TRINO_PASSWORD', 'JWT_SECRET', 'OTEL_EXPORTER_OTLP_HEADERS'];
+const SECRET_VARIABLES = [
+  'TRINO_PASSWORD',
+  'JWT_SECRET',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'MCP_CURSOR_SECRET',
+  'TRINO_ACCESS_TOKEN',
+  'TRINO_OAUTH_CLIENT_SECRET',
+  'TRINO_SSL_KEY_PASSPHRASE',
+];
+/** The secrets of one working configuration: basic auth to Trino (over HTTPS), HMAC tokens, cursors for replicas. */
+const BASIC_AUTH_SECRETS = ['TRINO_PASSWORD', 'JWT_SECRET', 'OTEL_EXPORTER_OTLP_HEADERS', 'MCP_CURSOR_SECRET'];
 
 /** What a Dockerfile must promise; the problems found (empty: none). */
 function dockerfileProblems(text: string): string[] {
@@ -147,8 +157,12 @@ describe('Helm chart', () => {
       expect(entry?.value, `${variable} has no literal value`).toBeUndefined();
       expect(entry?.valueFrom?.secretKeyRef?.name).toMatch(/^secret-\d$/);
     }
-    // What the chart sets is a configuration the server accepts (secrets stand in as dummies).
-    const vars = Object.fromEntries(env.map((e) => [e.name, e.value ?? (e.name === 'JWT_SECRET' ? 'x'.repeat(32) : 'dummy')]));
+    // What the chart sets is a configuration the server accepts (secrets stand in as dummies);
+    // a password goes to Trino over HTTPS only.
+    const working = await template(...BASIC_AUTH_SECRETS.map((v, i) => `secrets.${v}.name=secret-${i}`), 'env.TRINO_SCHEME=https', 'env.TRINO_PORT=8443');
+    const workingEnv = (working.find((d) => d.kind === 'Deployment') as never as Deployment).spec!.template.spec!.containers[0]!.env ?? [];
+    const long = new Set(['JWT_SECRET', 'MCP_CURSOR_SECRET']);
+    const vars = Object.fromEntries(workingEnv.map((e) => [e.name, e.value ?? (long.has(e.name) ? 'x'.repeat(32) : 'dummy')]));
     const loaded = loadConfig(vars);
     expect(loaded.ok ? [] : loaded.errors).toEqual([]);
     // The metrics port is a port of the Service but never of the Ingress.
