@@ -38,7 +38,8 @@ interface Manifest {
 let unpacked: string;
 let manifest: Manifest;
 beforeAll(async () => {
-  await run('npm', ['run', 'bundle'], { cwd: ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+  // `npm run bundle` is the build and then this script; npm test has built dist/ already.
+  await run(process.execPath, ['scripts/bundle.ts'], { cwd: ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
   unpacked = mkdtempSync(join(tmpdir(), 'mcpb-'));
   await run(join(ROOT, 'node_modules/.bin/mcpb'), ['unpack', join(ROOT, `trino-mcp-${pkg.version}.mcpb`), unpacked]);
   manifest = JSON.parse(readFileSync(join(unpacked, 'manifest.json'), 'utf8')) as Manifest;

@@ -46,7 +46,7 @@ function expectNone(text: string, secrets: readonly string[]) {
 
 describe('secrets never reach the log', () => {
   it('JWT_SECRET, TRINO_PASSWORD, the Basic header and every bearer token, through Trino and token failures', async () => {
-    const server = await startHttpServer({ OAUTH_ENABLED: 'true', JWT_SECRET, TRINO_PASSWORD, TRINO_SSL: 'false' });
+    const server = await startHttpServer({ OAUTH_ENABLED: 'true', JWT_SECRET, TRINO_PASSWORD, TRINO_SSL: 'false', TRINO_ALLOW_INSECURE_AUTH: 'true' });
     servers.push(server);
     const good = await hmacToken(server.url);
     const forged = await hmacToken(server.url, 'another-secret-of-at-least-32-bytes!!');
@@ -98,7 +98,7 @@ describe('secrets never reach the log', () => {
   });
 
   it('trino-mcp check, when Trino refuses the password', async () => {
-    const r = await runProcess(process.execPath, [SERVER_BIN, 'check'], { env: serverEnv({ TRINO_PASSWORD, TRINO_SSL: 'false' }) });
+    const r = await runProcess(process.execPath, [SERVER_BIN, 'check'], { env: serverEnv({ TRINO_PASSWORD, TRINO_SSL: 'false', TRINO_ALLOW_INSECURE_AUTH: 'true' }) });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^FAIL trino: .*TRINO_PASSWORD/m);
     expectNone(r.stdout + r.stderr, [TRINO_PASSWORD, Buffer.from(`trino-mcp-it:${TRINO_PASSWORD}`).toString('base64')]);

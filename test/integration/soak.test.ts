@@ -38,7 +38,7 @@ const SECRET = 'soak-test-secret-of-at-least-thirty-two-bytes';
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-const CURSOR_TTL_S = 20;
+const CURSOR_TTL_S = 10;
 
 it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected tool error, RSS within ±15 %, no query left running`, async () => {
   // The server's own Trino user for this run: its queries are told apart from everyone else's on the shared Trino.
