@@ -9,7 +9,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheDir, killGroup, runStatement, startLocalTrino, stopLocalTrino, type LocalTrino } from '../harness/trino-server.ts';
+import { cacheDir, killGroup, runStatement, startLocalTrino, stopLocalStack, type LocalTrino } from '../harness/trino-server.ts';
 import { startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
 import { connectHttp, GENERATIONS, type McpSession, type ToolResult } from '../support/mcp-clients.ts';
 import { uniqueName } from '../support/trino-sql.ts';
@@ -44,8 +44,12 @@ async function runningWith(marker: string): Promise<number> {
   return Number(rows[0]![0]);
 }
 
+/** Every private Trino started here, each with the Keycloak the harness starts beside it: all stopped at the end. */
+const stacks: LocalTrino[] = [];
+
 beforeAll(async () => {
   trino = await startLocalTrino({ runDir, persistent: false, log: () => undefined });
+  stacks.push(trino);
   port = Number(new URL(trino.url).port);
   server = await startHttpServer({
     TRINO_HOST: '127.0.0.1',
@@ -62,9 +66,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) await c.close().catch(() => undefined);
   await stopAllHttpServers();
-  if (trino) await stopLocalTrino(trino.pid);
   const second = await restarting?.catch(() => undefined);
-  if (second) await stopLocalTrino(second.pid);
+  if (second && !stacks.includes(second)) stacks.push(second);
+  await Promise.all(stacks.map((t) => stopLocalStack(t)));
   rmSync(runDir, { recursive: true, force: true });
 }, 300_000);
 
@@ -107,6 +111,7 @@ describe('a private Trino that dies and comes back, under one running server', (
     const pid = server.process.pid;
     restarting = startLocalTrino({ runDir, persistent: false, log: () => undefined, port });
     trino = await restarting;
+    stacks.push(trino);
     const up = Date.now();
     // A Trino that has just come up may still refuse work for a moment; the server must get there by itself.
     const first = await poll(
