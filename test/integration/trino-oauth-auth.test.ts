@@ -78,6 +78,20 @@ describe('TRINO_AUTH=client_credentials', () => {
   });
 });
 
+/** A server verifying Keycloak's user tokens and exchanging them for Trino's; `endpoint` says where the exchange goes. */
+function exchangeEnv(issuer: string, endpoint: { TRINO_OAUTH_ISSUER: string } | { TRINO_OAUTH_TOKEN_URL: string }): Record<string, string> {
+  return httpsEnv({
+    OAUTH_ENABLED: 'true',
+    OAUTH_PROVIDER: 'keycloak',
+    OIDC_ISSUER: issuer,
+    OIDC_AUDIENCE: 'trino-mcp',
+    TRINO_AUTH: 'token_exchange',
+    ...endpoint,
+    TRINO_OAUTH_AUDIENCE: TRINO_AUDIENCE,
+    ...EXCHANGER,
+  });
+}
+
 describe('TRINO_AUTH=token_exchange: each caller reaches Trino as themselves', () => {
   let server: HttpServerHandle;
   const tokens: Record<string, string> = {};
@@ -85,16 +99,7 @@ describe('TRINO_AUTH=token_exchange: each caller reaches Trino as themselves', (
   beforeAll(async () => {
     const { issuer } = authSetup();
     server = await startHttpServer(
-      httpsEnv({
-        OAUTH_ENABLED: 'true',
-        OAUTH_PROVIDER: 'keycloak',
-        OIDC_ISSUER: issuer,
-        OIDC_AUDIENCE: 'trino-mcp',
-        TRINO_AUTH: 'token_exchange',
-        TRINO_OAUTH_ISSUER: issuer,
-        TRINO_OAUTH_AUDIENCE: TRINO_AUDIENCE,
-        ...EXCHANGER,
-      }),
+      exchangeEnv(issuer, { TRINO_OAUTH_ISSUER: issuer }),
     );
     tokens['alice'] = await userToken('kc_alice', 'alice-password');
     tokens['bob'] = await userToken('kc_bob', 'bob-password');
@@ -163,16 +168,7 @@ describe('TRINO_AUTH=token_exchange: each caller reaches Trino as themselves', (
     const { issuer } = authSetup();
     const dead = await freePort();
     const down = await startHttpServer(
-      httpsEnv({
-        OAUTH_ENABLED: 'true',
-        OAUTH_PROVIDER: 'keycloak',
-        OIDC_ISSUER: issuer,
-        OIDC_AUDIENCE: 'trino-mcp',
-        TRINO_AUTH: 'token_exchange',
-        TRINO_OAUTH_TOKEN_URL: `http://127.0.0.1:${dead}/token`,
-        TRINO_OAUTH_AUDIENCE: TRINO_AUDIENCE,
-        ...EXCHANGER,
-      }),
+      exchangeEnv(issuer, { TRINO_OAUTH_TOKEN_URL: `http://127.0.0.1:${dead}/token` }),
     );
     const mcp = await connectHttp(GENERATIONS[0]!, down.url, { headers: { Authorization: `Bearer ${tokens['alice']}` } });
     try {
