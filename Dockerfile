@@ -12,7 +12,11 @@ COPY src ./src
 RUN npm run build
 
 FROM node:24-slim AS runtime
+# MALLOC_ARENA_MAX=2: glibc gives each thread that allocates (libuv's pool, V8's helpers) an
+# arena of its own and keeps their pages after a peak; with two arenas RSS after 5,000 hostile
+# requests grew 3 % instead of 22 % (docs/reliability.md).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     MCP_TRANSPORT=http \
     MCP_HOST=0.0.0.0 \
     MCP_PORT=8080

@@ -4,6 +4,7 @@
  * built server and real Trino. Held: no 5xx answer, no tool error but the ones a row
  * provokes on purpose, RSS at the end within ±15 % of its value after warm-up, no Trino
  * query of this server left running. Prints a summary; SOAK_SEED replays a run's picks.
+ * The server runs with the image's MALLOC_ARENA_MAX=2 (test/load/inspector.ts: arenaEnv).
  * Memory is read after a full garbage collection (through the inspector), at the end of
  * the warm-up and at the end: what is compared is memory held, not garbage V8 had no reason
  * to collect yet.
@@ -16,7 +17,7 @@ import { connectHttp, GENERATIONS, type McpSession } from '../support/mcp-client
 import { trinoQuery } from '../support/trino-sql.ts';
 import { poll } from '../support/wait.ts';
 import { freePort } from '../harness/trino-server.ts';
-import { heldMemory, inspectorUrl, type HeldMemory } from '../load/inspector.ts';
+import { ARENAS, arenaEnv, heldMemory, inspectorUrl, type HeldMemory } from '../load/inspector.ts';
 import { rng, rssOf, seedFrom } from '../load/prng.ts';
 import { pickRow, SOAK_MIX } from '../load/soak-mix.ts';
 
@@ -56,6 +57,7 @@ it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected 
     // Results cut at a limit wait for fetch_more until their cursor expires: a short TTL lets
     // the end of the run check that every one of them was then cancelled.
     TRINO_CURSOR_TTL: String(CURSOR_TTL_S),
+    ...arenaEnv(),
   });
   const pid = server.process.pid!;
   const inspector = await inspectorUrl(inspectPort);
@@ -138,7 +140,7 @@ it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected 
     ...[...calls].map(([name, c]) => `    ${name}: ${c.n}`),
     `  HTTP statuses: ${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(', ')}; 5xx: ${fiveXx}`,
     `  unexpected tool errors: ${unexpected.length} (${duringWarmup} in the warm-up)${unexpected.length ? ` (first: ${unexpected.slice(0, 3).join(' | ')})` : ''}`,
-    `  after a full GC: RSS ${mb(baseline.rss)} after warm-up (${(warmedAt / 1000).toFixed(0)} s, ${WARMUP_CALLS} answers per client), ${mb(held.rss)} at the end (${(drift * 100).toFixed(1)} %); ` +
+    `  after a full GC (MALLOC_ARENA_MAX=${ARENAS || 'unset'}): RSS ${mb(baseline.rss)} after warm-up (${(warmedAt / 1000).toFixed(0)} s, ${WARMUP_CALLS} answers per client), ${mb(held.rss)} at the end (${(drift * 100).toFixed(1)} %); ` +
       `heap used ${mb(baseline.heapUsed)} → ${mb(held.heapUsed)} (${(heapDrift * 100).toFixed(1)} %), heap total ${mb(baseline.heapTotal)} → ${mb(held.heapTotal)}, ` +
       `external ${mb(baseline.external)} → ${mb(held.external)}; RSS max while running ${mb(Math.max(...rss.map((s) => s.bytes)))}`,
     `  Trino queries of this server: ${total}, left running: ${left}`,

@@ -49,3 +49,11 @@ export async function heldMemory(wsUrl: string): Promise<HeldMemory> {
     ws.close();
   }
 }
+
+/**
+ * The allocator setting the image runs the server with (Dockerfile: MALLOC_ARENA_MAX=2),
+ * unless LOAD_MALLOC_ARENA_MAX says otherwise (empty: glibc's default, an arena per
+ * thread that allocates). What a run used is printed with its figures.
+ */
+export const ARENAS = process.env['LOAD_MALLOC_ARENA_MAX'] ?? '2';
+export const arenaEnv = (): Record<string, string> => (ARENAS ? { MALLOC_ARENA_MAX: ARENAS } : {});
