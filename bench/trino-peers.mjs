@@ -209,6 +209,7 @@ export async function httpServer(server, extra = {}, oauth, bin = SERVER_BIN) {
     url,
     headers,
     call: async (sql) => rowsOf(await post({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'execute_query', arguments: { sql } } })),
-    stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL'))),
+    // SIGTERM: a --cpu-prof profile is written at a clean exit.
+    stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill(NODE_FLAGS.length ? 'SIGTERM' : 'SIGKILL'))),
   };
 }

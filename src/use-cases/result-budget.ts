@@ -273,7 +273,9 @@ export class ResultBudget {
       return bytes <= limit ? bytes : this.cut(value);
     }
     if (value === null || value === undefined) return 4;
-    if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value).length;
+    // JSON.stringify's text, without a call per value: what JSON writes for a finite number is String's (else null).
+    if (typeof value === 'number') return Number.isFinite(value) ? String(value).length : 4;
+    if (typeof value === 'boolean') return value ? 4 : 5;
     if (typeof value === 'object') {
       const stop = Math.min(limit, this.limits.maxBytes);
       const bytes = jsonBytesWithin(value, stop);

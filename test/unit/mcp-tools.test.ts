@@ -307,9 +307,10 @@ describe('TrinoMcpServer over MCP', () => {
       expect.objectContaining({ tool: 'execute_query', user: principal.subject, outcome: 'QUERY_INVALID', errorName: 'SYNTAX_ERROR', queryId: 'fake_2' }),
     ]);
     for (const e of entries) expect(typeof e.fields['durationMs']).toBe('number');
-    // The bytes are those of the result as the client received it.
-    const sent = { content: answered.content, structuredContent: answered.structuredContent };
-    expect(entries[0]!.fields['bytes']).toBe(Buffer.byteLength(JSON.stringify(sent)));
+    // The bytes are those of what the client received: each text as text, structuredContent as JSON.
+    const texts = (answered.content as Array<{ type: string; text: string }>).map((c) => Buffer.byteLength(c.text));
+    expect(texts.length).toBeGreaterThan(0);
+    expect(entries[0]!.fields['bytes']).toBe(Buffer.byteLength(JSON.stringify(answered.structuredContent)) + texts.reduce((a, b) => a + b, 0));
     for (const e of entries.slice(1)) expect(e.fields['bytes']).toBeGreaterThan(0);
   });
 });

@@ -6,8 +6,9 @@ import type { Logger } from '../../ports/logger.ts';
 /**
  * Key names whose values are never logged: every secret, token and password the server
  * or its libraries hold (the configuration, Trino's credentials, OAuth and HTTP headers).
- * The one place redaction happens: pino censors them at any depth up to MAX_DEPTH, and the
- * start-up log of the configuration relies on it for TRINO_PASSWORD and JWT_SECRET.
+ * The one place redaction happens: `bound` censors them at any depth up to MAX_DEPTH, in
+ * any letter case, and the start-up log of the configuration relies on it for
+ * TRINO_PASSWORD and JWT_SECRET.
  */
 export const SECRET_KEYS = [
   'password',
@@ -52,19 +53,12 @@ export const SECRET_KEYS = [
 /** Objects nested deeper than this are not inspected, so not logged either ('[truncated]'). */
 const MAX_DEPTH = 6;
 
-/** pino redact paths: each key at the top and under up to MAX_DEPTH - 1 levels of wildcards. */
-export function redactPaths(keys: readonly string[] = SECRET_KEYS): string[] {
-  const paths: string[] = [];
-  for (const key of keys) {
-    const plain = /^[A-Za-z_$][\w$]*$/.test(key);
-    for (let depth = 0; depth < MAX_DEPTH; depth++) {
-      const parents = Array.from({ length: depth }, () => '*').join('.');
-      if (plain) paths.push(parents ? `${parents}.${key}` : key);
-      else paths.push(`${parents}["${key}"]`);
-    }
-  }
-  return paths;
-}
+/**
+ * The secret keys in lower case. Censored in the walk every line already takes (`bound`),
+ * not by pino's redact paths: a path per key and depth (222 of them) cost a millisecond a
+ * line, as much as the rest of a `SELECT 1` call.
+ */
+const SECRET = new Set(SECRET_KEYS.map((k) => k.toLowerCase()));
 
 /** Keys that hold URLs (`jwksUrl`, `jwks_uri`, `url`): logged without what may carry a key. */
 const URL_KEYS = /(url|uri)$/i;
@@ -83,8 +77,8 @@ export function urlForLog(value: string): string {
 }
 
 /**
- * Runs before pino's redaction: caps the depth (what is not inspected is not logged) and
- * strips URLs to what may be shown. Key-based secrets are left to the redact paths.
+ * What a line's fields are logged as: secrets censored by key, the depth capped (what is
+ * not inspected is not logged), URLs stripped to what may be shown.
  */
 function bound(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== 'object') return value;
@@ -93,9 +87,10 @@ function bound(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((v) => bound(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    // JSON drops undefined anyway; left in, the redact paths would show an absent secret as present.
+    // JSON drops undefined anyway; censored, an absent secret would show as present.
     if (v === undefined) continue;
-    out[k] = URL_KEYS.test(k) && typeof v === 'string' ? urlForLog(v) : bound(v, depth + 1);
+    if (SECRET.has(k.toLowerCase())) out[k] = '[redacted]';
+    else out[k] = URL_KEYS.test(k) && typeof v === 'string' ? urlForLog(v) : bound(v, depth + 1);
   }
   return out;
 }
@@ -128,7 +123,7 @@ function destination(options: PinoLoggerOptions, pretty: boolean): DestinationSt
 
 /**
  * The Logger port on pino: one JSON line per call (`time`, `level` as a word, `msg`, the
- * fields), secrets censored by pino's redact paths.
+ * fields), secrets censored by key (`bound`).
  */
 export class PinoLogger implements Logger {
   private readonly pino: Pino;
@@ -140,7 +135,6 @@ export class PinoLogger implements Logger {
         level: options.level ?? 'info',
         base: undefined,
         timestamp: pino.stdTimeFunctions.isoTime,
-        redact: { paths: redactPaths(), censor: '[redacted]' },
         formatters: {
           // pino-pretty reads the numeric level; JSON lines carry the word, as they always have.
           ...(pretty ? {} : { level: (label: string) => ({ level: label }) }),

@@ -16,7 +16,7 @@ export interface ToolCallRecord {
   readonly durationMs: number;
   /** Rows returned, for tools that return rows. */
   readonly rows?: number | undefined;
-  /** UTF-8 bytes of the tool result as sent (text and structured content). */
+  /** UTF-8 bytes of the tool result: each text as text, structuredContent as JSON. */
   readonly bytes: number;
   /** `ok`, or the error code the client received. */
   readonly outcome: 'ok' | ErrorCode;
@@ -48,10 +48,23 @@ export function toolCallRecord(facts: CallFacts, now: number = performance.now()
     queryId: facts.queryId ?? structured?.queryId,
     durationMs: Math.round(now - facts.startedAt),
     rows: failed ? undefined : facts.rows,
-    bytes: Buffer.byteLength(JSON.stringify(facts.result), 'utf8'),
+    bytes: resultBytes(facts.result),
     outcome: failed ? (structured?.code ?? 'INTERNAL') : 'ok',
     ...(isDomainError(err) && err.details.errorName ? { errorName: String(err.details.errorName) } : {}),
   };
+}
+
+/**
+ * UTF-8 bytes of what the client receives: each text as text, structuredContent as JSON.
+ * Not the JSON of the whole result: escaping a large text again only to count it cost as
+ * much as the rest of the record.
+ */
+function resultBytes(result: CallToolResult): number {
+  let bytes = result.structuredContent === undefined ? 0 : Buffer.byteLength(JSON.stringify(result.structuredContent), 'utf8');
+  for (const part of result.content ?? []) {
+    bytes += part.type === 'text' ? Buffer.byteLength(part.text, 'utf8') : Buffer.byteLength(JSON.stringify(part), 'utf8');
+  }
+  return bytes;
 }
 
 /** The one audit line per tool call. Observers of tool calls (metrics, traces) hook in here too. */

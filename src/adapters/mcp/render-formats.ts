@@ -35,20 +35,37 @@ function oneLine(text: string): string {
 /** RFC 4180 quoting: a field with a comma, quote or edge space is quoted, quotes doubled; NULL is an empty field, '' is "". */
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = oneLine(typeof value === 'object' ? json(value) : String(value));
+  // A number or boolean never needs quoting: most cells of a large result take this path.
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const raw = typeof value === 'object' ? json(value) : String(value);
+  // One test for the common case, a field that needs nothing: rendering was a quarter of the CPU of a 10,000-row call.
+  if (raw !== '' && !CSV_SPECIAL.test(raw) && raw.charCodeAt(0) > 32 && raw.charCodeAt(raw.length - 1) > 32) return raw;
+  const text = oneLine(raw);
   const edgeSpace = text.length > 0 && (text.charCodeAt(0) <= 32 || text.charCodeAt(text.length - 1) <= 32);
   return text === '' || edgeSpace || /[",]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
+
+const CSV_SPECIAL = /[",\r\n]/;
 
 /** One value in one table cell: pipes and backslashes escaped, line breaks shown as \n. */
 function markdownCell(value: unknown): string {
   return plain(value).replace(/[\\|\r\n]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\${c}`));
 }
 
+/** One string built row by row, without an array of cells per row. */
+function csv(columns: readonly Column[], rows: readonly Row[]): string {
+  let out = columns.map((c) => csvField(header(c))).join(',');
+  for (const row of rows) {
+    out += '\n';
+    for (let i = 0; i < row.length; i++) out += i === 0 ? csvField(row[i]) : `,${csvField(row[i])}`;
+  }
+  return out;
+}
+
 export function renderRows(columns: readonly Column[], rows: readonly Row[], format: OutputFormat): string {
   switch (format) {
     case 'csv':
-      return [columns.map((c) => csvField(header(c))), ...rows.map((r) => r.map(csvField))].map((cells) => cells.join(',')).join('\n');
+      return csv(columns, rows);
     case 'json':
       // Arrays, not objects: column names may repeat, and an object would drop a value.
       return [`{"columns":${json(columns.map((c) => ({ name: c.name, type: c.type })))},"rows":[`, rows.map((r) => json(r)).join(',\n'), ']}'].join('\n');

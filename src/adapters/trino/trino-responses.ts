@@ -8,12 +8,14 @@ type Reviver = (key: string, value: unknown, context?: { source?: string }) => u
  * becomes its decimal string instead of a rounded number. Needs JSON.parse source access
  * (Node.js 21+); on older runtimes such values stay rounded numbers.
  *
- * Such an integer is written with at least 16 digits in a row, so a text without any run
- * of 16 digits is parsed without the reviver: a reviver runs on every value of the page,
- * and it was the largest cost of reading a result.
+ * The page is parsed without a reviver first (a reviver runs on every value of the page,
+ * and it was the largest cost of reading a result); only when that parse holds an integer
+ * JSON.parse may have rounded (not a safe integer) is it parsed again with the reviver.
+ * A scan of the text for long digit runs cost as much as the parse itself.
  */
 export function parseTrinoJson(text: string): unknown {
-  if (!SIXTEEN_DIGITS.test(text)) return JSON.parse(text);
+  const fast: unknown = JSON.parse(text);
+  if (!holdsUnsafeInteger(fast)) return fast;
   const reviver: Reviver = (_key, value, context) =>
     typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)
       ? context.source
@@ -21,7 +23,17 @@ export function parseTrinoJson(text: string): unknown {
   return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
 }
 
-const SIXTEEN_DIGITS = /\d{16}/;
+/** Whether a parsed value holds a number that is a whole number beyond ±(2^53 − 1). */
+function holdsUnsafeInteger(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (typeof v !== 'string' && holdsUnsafeInteger(v)) return true;
+    return false;
+  }
+  for (const key in value) if (holdsUnsafeInteger((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
 
 /** Trino's error object in a query answer. */
 export interface TrinoQueryError {
