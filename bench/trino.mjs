@@ -79,9 +79,18 @@ async function startup(server) {
   return { median: quantile(times, 0.5), cpuMedian: quantile(cpu, 0.5) };
 }
 
+/**
+ * The HTTP server as the image runs it (Dockerfile: MALLOC_ARENA_MAX=2; BENCH_MALLOC_ARENA_MAX=
+ * empty measures glibc's default), and with the per-principal rate limit off: all 50
+ * connections carry one token, and what is measured is what the server can serve, not the
+ * 429s of RATE_LIMIT_PER_MINUTE (on by default over HTTP).
+ */
+export const ARENAS = process.env.BENCH_MALLOC_ARENA_MAX ?? '2';
+const THROUGHPUT_ENV = { RATE_LIMIT_PER_MINUTE: '0', ...(ARENAS ? { MALLOC_ARENA_MAX: ARENAS } : {}) };
+
 /** Authenticated tools/list at 50 connections for 20 s; the server's RSS before and after. */
 async function toolsList(server, jwks) {
-  const http = await httpServer(server, {}, jwks);
+  const http = await httpServer(server, THROUGHPUT_ENV, jwks);
   try {
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
     await autocannon({ url: http.url, method: 'POST', headers: http.headers, body, connections: 10, duration: 2 }); // warm-up
@@ -98,26 +107,38 @@ async function toolsList(server, jwks) {
   }
 }
 
-/** 20 capped reads of lineitem over stdio: RSS growth, and how long after each answer its Trino query was final. */
+/**
+ * 20 capped reads of lineitem over stdio: RSS growth, and when each Trino query was final. A
+ * read cut at its limit keeps its query open for fetch_more until its cursor expires
+ * (TRINO_CURSOR_TTL, here CAPPED_TTL_S): what is measured is how long after that expiry the
+ * query was final, since the answer itself promises the query to whoever holds the cursor.
+ */
+const CAPPED_TTL_S = 2;
+
 async function cappedReads(server) {
-  const stdio = await stdioServer(server);
+  const stdio = await stdioServer(server, { TRINO_CURSOR_TTL: String(CAPPED_TTL_S) });
   try {
     await stdio.call('SELECT 1');
     const before = rssMb(stdio.pid);
-    let slowestFinalMs = 0;
+    const queries = [];
     for (let i = 0; i < 20; i++) {
+      const sent = performance.now();
       const r = await stdio.call('SELECT * FROM tpch.sf1.lineitem');
-      const answered = performance.now();
-      if (!r.truncated || !r.queryId) throw new Error('expected a truncated read with a queryId');
+      if (!r.truncated || !r.queryId || !r.cursor) throw new Error('expected a truncated read with a queryId and a cursor');
+      queries.push({ queryId: r.queryId, expiresBy: sent + CAPPED_TTL_S * 1000 });
+    }
+    const rssAfter = rssMb(stdio.pid);
+    let slowestFinalMs = 0;
+    for (const q of queries) {
       for (;;) {
-        const info = await (await fetch(`${server}/v1/query/${r.queryId}`, { headers: { 'X-Trino-User': 'trino-mcp-bench' } })).json();
+        const info = await (await fetch(`${server}/v1/query/${q.queryId}`, { headers: { 'X-Trino-User': 'trino-mcp-bench' } })).json();
         if (['FINISHED', 'FAILED'].includes(info.state)) break;
-        if (performance.now() - answered > 10_000) break;
+        if (performance.now() - q.expiresBy > 10_000) break;
         await new Promise((res) => setTimeout(res, 20));
       }
-      slowestFinalMs = Math.max(slowestFinalMs, performance.now() - answered);
+      slowestFinalMs = Math.max(slowestFinalMs, performance.now() - q.expiresBy);
     }
-    return { rssBefore: before, rssAfter: rssMb(stdio.pid), slowestFinalMs };
+    return { rssBefore: before, rssAfter, slowestFinalMs };
   } finally {
     await stdio.stop();
   }
@@ -171,11 +192,11 @@ export async function trinoBench() {
     { name: 'authenticated tools/list: errors', value: list.errors, target: 0, unit: '' },
     { name: `tools/list: RSS after − before (${list.rssBefore.toFixed(0)} → ${list.rssAfter.toFixed(0)} MB)`, value: list.rssAfter - list.rssBefore, target: 64, unit: 'MB' },
     { name: `20 capped lineitem reads: RSS growth (${capped.rssBefore.toFixed(0)} → ${capped.rssAfter.toFixed(0)} MB)`, value: capped.rssAfter - capped.rssBefore, target: 64, unit: 'MB', strict: true },
-    { name: '20 capped lineitem reads: slowest answer → Trino query final', value: capped.slowestFinalMs, target: 1000, unit: 'ms' },
+    { name: `20 capped lineitem reads: slowest cursor expiry (TTL ${CAPPED_TTL_S} s) → Trino query final`, value: capped.slowestFinalMs, target: 1000, unit: 'ms' },
     { name: 'stdio start → initialize answered, median of 10', value: start.median, target: 150, unit: 'ms', strict: true },
   ].map((t) => ({ ...t, ok: t.atLeast ? t.value >= t.target : t.strict ? t.value < t.target : t.value <= t.target }));
   const info = [
-    `tools/list: server CPU per request ${list.cpuPerRequestMs.toFixed(2)} ms`,
+    `tools/list: server CPU per request ${list.cpuPerRequestMs.toFixed(2)} ms (RATE_LIMIT_PER_MINUTE=0, MALLOC_ARENA_MAX=${ARENAS || 'unset'})`,
     `stdio start: CPU of the process until initialize answered, median ${start.cpuMedian.toFixed(0)} ms`,
   ];
   return { table, targets, info };

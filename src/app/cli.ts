@@ -1,9 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { formatCheck, runChecks } from './check.ts';
 import { addEnvFlags, envWithFlags } from './cli-flags.ts';
 import { loadConfig } from './config.ts';
 import { productVersion } from './container.ts';
-import { mintToken, TokenRefused } from './token.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -52,6 +50,8 @@ export function buildCli(serve: (env: Env) => Promise<void>, io: CliIo = default
       .description('check the configuration, reach Trino with its credentials and, with OAuth, the identity provider; exit 1 on any failure')
       .addHelpText('after', ENV_HELP),
   ).action(async (_opts, cmd: Command) => {
+    // The subcommands' modules are loaded when they run: serving over stdio needs neither.
+    const { formatCheck, runChecks } = await import('./check.ts');
     const results = await runChecks(envWithFlags(cmd, io.env));
     for (const r of results) io.out(`${formatCheck(r)}\n`);
     io.exit(results.every((r) => r.ok) ? 0 : 1);
@@ -71,6 +71,7 @@ export function buildCli(serve: (env: Env) => Promise<void>, io: CliIo = default
       for (const line of loaded.errors) io.err(`trino-mcp: invalid configuration: ${line}\n`);
       io.exit(2);
     }
+    const { mintToken, TokenRefused } = await import('./token.ts');
     try {
       io.out(`${await mintToken(loaded.config, opts)}\n`);
     } catch (err) {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { Container } from 'inversify';
 import { Access } from '../domain/access.ts';
 import { HmacTokenVerifier, JwksTokenVerifier } from '../adapters/auth/jwt-token-verifier.ts';
+import { CachedTokenVerifier } from '../adapters/auth/cached-token-verifier.ts';
 import { discoverProvider, type ProviderMetadata } from '../adapters/auth/oidc-discovery.ts';
 import { createHttpApp, type HttpAuth } from '../adapters/http/app.ts';
 import { listen, shutdown } from '../adapters/http/lifecycle.ts';
@@ -33,7 +34,7 @@ export async function setupAuth(oauth: OAuthConfig, log: Logger, onJwksFetch?: (
   const rules = { issuer: oauth.issuer, audience: oauth.audiences, clockToleranceSec: oauth.clockToleranceSec };
   if (oauth.provider === 'hmac') {
     if (!oauth.issuer) log.warn('OAuth with HMAC and no OIDC_ISSUER: the iss claim is not checked');
-    return { verifier: new HmacTokenVerifier(oauth.secret!, rules), authorizationServers: oauth.issuer ? [oauth.issuer] : [] };
+    return { verifier: new CachedTokenVerifier(new HmacTokenVerifier(oauth.secret!, rules)), authorizationServers: oauth.issuer ? [oauth.issuer] : [] };
   }
   const issuer = oauth.issuer!;
   let metadata: ProviderMetadata | undefined;
@@ -50,7 +51,7 @@ export async function setupAuth(oauth: OAuthConfig, log: Logger, onJwksFetch?: (
   log.info('token verification ready', { provider: oauth.providerName, issuer, jwksUrl, audiences: oauth.audiences });
   const verifier = new JwksTokenVerifier(jwksUrl, rules, { cooldownMs: oauth.jwksCooldownMs, onFetch: onJwksFetch });
   return {
-    verifier,
+    verifier: new CachedTokenVerifier(verifier),
     authorizationServers: [issuer],
     providerMetadata: new ProviderMetadataCache(issuer, metadata),
     holdsKeys: () => verifier.holdsKeys(),

@@ -1,6 +1,7 @@
 import { pino, type DestinationStream, type Level, type Logger as Pino } from 'pino';
 import { Writable } from 'node:stream';
-import PinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPrettyModule from 'pino-pretty';
 import type { Logger } from '../../ports/logger.ts';
 
 /**
@@ -115,6 +116,8 @@ function destination(options: PinoLoggerOptions, pretty: boolean): DestinationSt
   // Synchronous to stderr: a line logged just before process.exit must not be lost.
   if (pretty) {
     const to = write ? new Writable({ write: (chunk: Buffer, _enc, done) => (write(chunk.toString('utf8')), done()) }) : 2;
+    // Loaded only for a terminal: it is most of the logger's start-up, and a server run by a client never needs it.
+    const PinoPretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPrettyModule;
     return PinoPretty({ destination: to, sync: true, colorize: !write, translateTime: 'SYS:HH:MM:ss.l' });
   }
   if (write) return { write: (line: string) => write(line) };
