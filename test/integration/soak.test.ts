@@ -17,7 +17,7 @@ import { connectHttp, GENERATIONS, type McpSession } from '../support/mcp-client
 import { trinoQuery } from '../support/trino-sql.ts';
 import { poll } from '../support/wait.ts';
 import { freePort } from '../harness/trino-server.ts';
-import { ARENAS, arenaEnv, heldMemory, inspectorUrl, type HeldMemory } from '../load/inspector.ts';
+import { allocatorLabel, arenaEnv, heldMemory, inspectorUrl, type HeldMemory } from '../load/inspector.ts';
 import { rng, rssOf, seedFrom } from '../load/prng.ts';
 import { pickRow, SOAK_MIX } from '../load/soak-mix.ts';
 
@@ -144,7 +144,7 @@ it(`${CLIENTS} clients mixing the tools for ${SECONDS} s: no 5xx, no unexpected 
     `  HTTP statuses: ${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(', ')}; 5xx: ${fiveXx}`,
     `  unexpected tool errors: ${unexpected.length} (${duringWarmup} in the warm-up)${unexpected.length ? ` (first: ${unexpected.slice(0, 3).join(' | ')})` : ''}`,
     `  allowed by their row's contract: ${allowed.length}${allowed.length ? ` (${[...new Set(allowed)].join(', ')})` : ''}`,
-    `  after a full GC (MALLOC_ARENA_MAX=${ARENAS || 'unset'}): RSS ${mb(baseline.rss)} after warm-up (${(warmedAt / 1000).toFixed(0)} s, ${WARMUP_CALLS} answers per client), ${mb(held.rss)} at the end (${(drift * 100).toFixed(1)} %); ` +
+    `  after a full GC (${allocatorLabel()}): RSS ${mb(baseline.rss)} after warm-up (${(warmedAt / 1000).toFixed(0)} s, ${WARMUP_CALLS} answers per client), ${mb(held.rss)} at the end (${(drift * 100).toFixed(1)} %); ` +
       `heap used ${mb(baseline.heapUsed)} → ${mb(held.heapUsed)} (${(heapDrift * 100).toFixed(1)} %), heap total ${mb(baseline.heapTotal)} → ${mb(held.heapTotal)}, ` +
       `external ${mb(baseline.external)} → ${mb(held.external)}; RSS max while running ${mb(Math.max(...rss.map((s) => s.bytes)))}`,
     `  Trino queries of this server: ${total}, left running: ${left}`,

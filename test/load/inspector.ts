@@ -51,9 +51,16 @@ export async function heldMemory(wsUrl: string): Promise<HeldMemory> {
 }
 
 /**
- * The allocator setting the image runs the server with (Dockerfile: MALLOC_ARENA_MAX=2),
- * unless LOAD_MALLOC_ARENA_MAX says otherwise (empty: glibc's default, an arena per
- * thread that allocates). What a run used is printed with its figures.
+ * The allocator settings the image runs the server with (Dockerfile): MALLOC_ARENA_MAX=2 and
+ * MALLOC_MMAP_THRESHOLD_=131072, unless LOAD_MALLOC_ARENA_MAX / LOAD_MALLOC_MMAP_THRESHOLD
+ * say otherwise (empty: glibc's default, an arena per thread that allocates, and a threshold
+ * that rises after each large free). What a run used is printed with its figures.
  */
 export const ARENAS = process.env['LOAD_MALLOC_ARENA_MAX'] ?? '2';
-export const arenaEnv = (): Record<string, string> => (ARENAS ? { MALLOC_ARENA_MAX: ARENAS } : {});
+export const MMAP_THRESHOLD = process.env['LOAD_MALLOC_MMAP_THRESHOLD'] ?? '131072';
+export const arenaEnv = (): Record<string, string> => ({
+  ...(ARENAS ? { MALLOC_ARENA_MAX: ARENAS } : {}),
+  ...(MMAP_THRESHOLD ? { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD } : {}),
+});
+/** The settings, as a run's summary names them. */
+export const allocatorLabel = () => `MALLOC_ARENA_MAX=${ARENAS || 'unset'}, MALLOC_MMAP_THRESHOLD_=${MMAP_THRESHOLD || 'unset'}`;

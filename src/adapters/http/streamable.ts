@@ -7,6 +7,7 @@ import type { Logger } from '../../ports/logger.ts';
 import type { Caller, TrinoMcpServer } from '../mcp/trino-mcp-server.ts';
 import { principalOf } from './bearer-auth.ts';
 import { requestAbort } from './guards.ts';
+import { ListedTools } from './listed-tools.ts';
 import { paramsOf, type RpcGate } from './rpc-gate.ts';
 
 export interface StreamableSettings {
@@ -43,7 +44,8 @@ function replay(req: IncomingMessage, body: Buffer, auth: AuthInfo): NodeIncomin
 
 /**
  * Streamable HTTP (both protocol eras, one stateless server instance per request) at
- * /mcp and POST /sse. Before the SDK sees a POST, its body is peeked at once for what the
+ * /mcp and POST /sse. A plain tools/list is answered from the SDK's earlier answer for the
+ * same tools and revision (ListedTools). Before the SDK sees a POST, its body is peeked at once for what the
  * SDK cannot do for a stateless server: the gate (batch size and scopes, shared with
  * /messages), and cancellation (see `calls`). The body is replayed unchanged, so the SDK
  * still answers bad JSON (-32700), a wrong Content-Type (415) and an oversized body (413).
@@ -63,6 +65,16 @@ export function streamableEndpoint(deps: { servers: TrinoMcpServer; gate: RpcGat
     },
     { maxRequestBodySize: settings.maxBodyBytes, onerror: (err) => log.warn('mcp handler error', { error: err.message }) },
   );
+  const listed = new ListedTools();
+  /** The SDK's answer to a tools/list of `body` for this caller, with the request's media headers (see ListedTools). */
+  const askSdk = (ctx: Context, body: string, principal: Caller['principal']) => {
+    const auth: AuthInfo = { token: '', clientId: principal.subject, scopes: [...principal.scopes] };
+    callers.set(auth, { principal, signal: new AbortController().signal });
+    const headers: Record<string, string> = { 'content-type': ctx.get('Content-Type'), accept: ctx.get('Accept') };
+    const version = ctx.get('Mcp-Protocol-Version');
+    if (version) headers['mcp-protocol-version'] = version;
+    return handler.fetch(new Request(`http://127.0.0.1${ctx.path}`, { method: 'POST', headers, body }), { authInfo: auth });
+  };
   const nodeHandler = toNodeHandler(handler, {
     maxRequestBodySize: settings.maxBodyBytes,
     onerror: (err) => log.error('mcp adapter error', { error: err.message }),
@@ -93,6 +105,11 @@ export function streamableEndpoint(deps: { servers: TrinoMcpServer; gate: RpcGat
       const body = await readBody(ctx.req, settings.maxBodyBytes);
       const messages = gate(ctx, body, { strict: false });
       if (!messages) return;
+      const listKey = listed.keyOf(ctx, body, messages, servers.toolsFor(principal).map((t) => t.name));
+      if (listKey !== undefined) {
+        if (await listed.replay(ctx, listKey, messages[0]!.id as string | number)) return;
+        listed.record(listKey, (text) => askSdk(ctx, text, principal));
+      }
       for (const m of messages) {
         if (m.method === 'notifications/cancelled') calls.get(callKey(ctx, paramsOf(m)['requestId']))?.abort(new Error('cancelled by the client'));
       }

@@ -20,6 +20,7 @@ type JsonSchemaOptions = Parameters<StandardSchemaWithJSON['~standard']['jsonSch
  */
 function convertedOnce(schema: z.ZodType): StandardSchemaWithJSON {
   const std = schema['~standard'] as unknown as StandardSchemaWithJSON['~standard'];
+  const validate = opaqueRows(schema) ? validateWithOpaqueRows(std) : (value: unknown) => std.validate(value);
   const memo = new Map<string, Record<string, unknown>>();
   const once = (io: 'input' | 'output') => (options: JsonSchemaOptions) => {
     const key = `${io}\u0000${JSON.stringify(options)}`;
@@ -31,10 +32,41 @@ function convertedOnce(schema: z.ZodType): StandardSchemaWithJSON {
     '~standard': {
       version: 1,
       vendor: std.vendor,
-      validate: (value: unknown) => std.validate(value),
+      validate,
       jsonSchema: { input: once('input'), output: once('output') },
     },
   } as StandardSchemaWithJSON;
+}
+
+/** Whether the schema is an object whose `rows` are arrays of anything (the tabular results). */
+export function opaqueRows(schema: z.ZodType): boolean {
+  type Def = { type?: string; element?: { def?: Def }; innerType?: { def?: Def } };
+  const unwrap = (def: Def | undefined): Def | undefined => (def?.type === 'optional' ? unwrap(def.innerType?.def) : def);
+  const rows = unwrap((schema as unknown as { shape?: Record<string, { def?: Def }> }).shape?.['rows']?.def);
+  const row = unwrap(rows?.type === 'array' ? rows.element?.def : undefined);
+  return row?.type === 'array' && row.element?.def?.type === 'unknown';
+}
+
+/**
+ * Validates a tabular result without walking every value of its rows: `rows` may hold any
+ * value, so what the schema asks of them is only that each row is an array, which is
+ * checked here; the rest of the result goes through zod with its rows left out. Walking
+ * 10,000 rows value by value took 6 ms of a 10,000-row call for no check at all.
+ */
+function validateWithOpaqueRows(std: StandardSchemaWithJSON['~standard']) {
+  return (value: unknown) => {
+    if (typeof value !== 'object' || value === null || !Array.isArray((value as { rows?: unknown }).rows)) return std.validate(value);
+    const rows = (value as { rows: unknown[] }).rows;
+    if (!rows.every((row) => Array.isArray(row))) return std.validate(value);
+    const result = std.validate({ ...value, rows: [] });
+    // What passed is zod's value with the rows put back, as zod would have returned them.
+    return result instanceof Promise ? result.then((r) => withRows(r, rows)) : withRows(result, rows);
+  };
+}
+
+function withRows<R>(result: R, rows: unknown[]): R {
+  const r = result as { issues?: unknown; value?: Record<string, unknown> };
+  return (r.issues || !r.value ? result : { ...r, value: { ...r.value, rows } }) as R;
 }
 
 /**
