@@ -19,7 +19,7 @@ import http from 'node:http';
 import { freePort } from '../harness/trino-server.ts';
 import { SignJWT } from 'jose';
 import { afterAll, expect, it } from 'vitest';
-import { startHttpServer, stopAllHttpServers } from '../support/http-server.ts';
+import { edgeOnlyEnv, startHttpServer, stopAllHttpServers } from '../support/http-server.ts';
 import { connectHttp, GENERATIONS } from '../support/mcp-clients.ts';
 import { fuzzRequest, type FuzzRequest } from '../load/fuzz-cases.ts';
 import { allocatorLabel, arenaEnv, heldMemory, inspectorUrl, type HeldMemory } from '../load/inspector.ts';
@@ -76,13 +76,7 @@ it(`${REQUESTS} hostile requests: no 5xx, no crash, still serving, heap and RSS 
   const inspectPort = await freePort();
   const server = await startHttpServer({
     NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}`,
-    TRINO_HOST: '127.0.0.1',
-    TRINO_PORT: String(await freePort()),
-    TRINO_SCHEME: 'http',
-    OAUTH_ENABLED: 'true',
-    OAUTH_PROVIDER: 'hmac',
-    JWT_SECRET: SECRET,
-    RATE_LIMIT_PER_MINUTE: '0',
+    ...(await edgeOnlyEnv(SECRET)),
     MCP_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     ...arenaEnv(),
   });

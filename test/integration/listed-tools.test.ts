@@ -7,8 +7,7 @@
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../harness/trino-server.ts';
-import { startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
+import { edgeOnlyEnv, startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
 import { connectHttp, GENERATIONS } from '../support/mcp-clients.ts';
 
 const SECRET = 'listed-tools-test-secret-of-32-bytes-at-least';
@@ -54,17 +53,7 @@ const names = (text: string) => messageOf(text).result!.tools.map((t) => t.name)
 const list = (id: unknown) => ({ jsonrpc: '2.0', id, method: 'tools/list', params: {} });
 
 beforeAll(async () => {
-  server = await startHttpServer({
-    TRINO_HOST: '127.0.0.1',
-    TRINO_PORT: String(await freePort()),
-    TRINO_SCHEME: 'http',
-    OAUTH_ENABLED: 'true',
-    OAUTH_PROVIDER: 'hmac',
-    JWT_SECRET: SECRET,
-    TRINO_ALLOW_WRITE_QUERIES: 'true',
-    OAUTH_WRITE_SCOPE: 'trino:write',
-    RATE_LIMIT_PER_MINUTE: '0',
-  });
+  server = await startHttpServer({ ...(await edgeOnlyEnv(SECRET)), TRINO_ALLOW_WRITE_QUERIES: 'true', OAUTH_WRITE_SCOPE: 'trino:write' });
   reader = await token('reader', '');
   writer = await token('writer', 'trino:write');
 });

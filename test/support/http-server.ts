@@ -139,3 +139,20 @@ export async function startHttpServerExpectingExit(
 export function plainLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
 }
+
+/**
+ * The environment of a server whose HTTP edge is under test and whose Trino is a closed
+ * port (calls that get through answer ENGINE_UNAVAILABLE at once): HMAC OAuth with `secret`,
+ * rate limits off, so that every request reaches the code behind them.
+ */
+export async function edgeOnlyEnv(secret: string): Promise<Record<string, string>> {
+  return {
+    TRINO_HOST: '127.0.0.1',
+    TRINO_PORT: String(await freePort()),
+    TRINO_SCHEME: 'http',
+    OAUTH_ENABLED: 'true',
+    OAUTH_PROVIDER: 'hmac',
+    JWT_SECRET: secret,
+    RATE_LIMIT_PER_MINUTE: '0',
+  };
+}
