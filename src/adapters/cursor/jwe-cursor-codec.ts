@@ -1,5 +1,5 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { CompactEncrypt, compactDecrypt } from 'jose';
+import { openJwe, sealJwe } from './jwe.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { CursorCodec, PageCursor } from '../../ports/cursor-codec.ts';
 
@@ -15,7 +15,6 @@ export interface CursorKeySource {
 
 const HKDF_SALT = 'trino-mcp result cursor';
 const VERSION = 1;
-const decryptOptions = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] };
 
 /** A 256-bit AES-GCM key from the operator's secret (HKDF-SHA256), bound to the context. */
 export function cursorKey(source: CursorKeySource): Uint8Array {
@@ -54,13 +53,13 @@ export class JweCursorCodec implements CursorCodec {
 
   seal(c: PageCursor): Promise<string> {
     const payload = { v: VERSION, q: c.queryId, u: c.at.page, k: c.at.skip, o: c.owner, e: c.expiresAt, n: c.pageRows };
-    return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(this.key);
+    return sealJwe(JSON.stringify(payload), this.key);
   }
 
   async open(token: string): Promise<PageCursor> {
     let plaintext: Uint8Array;
     try {
-      ({ plaintext } = await compactDecrypt(token, this.key, decryptOptions));
+      plaintext = await openJwe(token, this.key);
     } catch (err) {
       throw invalid(err);
     }

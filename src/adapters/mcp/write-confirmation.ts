@@ -9,7 +9,7 @@ import {
   type McpServer,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import { CompactEncrypt, compactDecrypt } from 'jose';
+import { openJwe, sealJwe } from '../cursor/jwe.ts';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.ts';
 import { userKey, type Principal } from '../../domain/model.ts';
@@ -114,13 +114,13 @@ export async function confirmWrite(
 
 async function sealState(digestOf: string, key: Uint8Array): Promise<string> {
   const payload = JSON.stringify({ d: digestOf, e: Date.now() + STATE_TTL_MS });
-  return new CompactEncrypt(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(key);
+  return sealJwe(payload, key);
 }
 
 async function stateMatches(state: unknown, expected: string, key: Uint8Array): Promise<boolean> {
   if (typeof state !== 'string' || state.length > 4096) return false;
   try {
-    const { plaintext } = await compactDecrypt(state, key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+    const plaintext = await openJwe(state, key);
     const p = JSON.parse(new TextDecoder().decode(plaintext)) as { d?: unknown; e?: unknown };
     return p.d === expected && typeof p.e === 'number' && Date.now() < p.e;
   } catch {
