@@ -2,11 +2,9 @@
 // each statement hides a write, refused by the policy), called by a real client with
 // statements as large as MCP_MAX_BODY_BYTES lets through. Each row is the round trip a
 // client sees: JSON-RPC parsing, the tool's input schema, classification, the answer.
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { freePort, SERVER_BIN, spawnListening } from './trino-peers.mjs';
 
-const SERVER_BIN = new URL('../dist/app/main.js', import.meta.url).pathname;
 /** MCP_MAX_BODY_BYTES by default; the envelope around `sql` gets the rest. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const ENVELOPE_BYTES = 4 * 1024;
@@ -28,38 +26,11 @@ const SHAPES = [
   ['a DELETE with a WHERE of TABLE( calls', fill(`${WRITE} WHERE x IN `, 'TABLE(a.b.f(', '')],
 ];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function startServer() {
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER_BIN], {
-    // A Trino nobody answers: every call here is refused before the engine.
-    env: { PATH: process.env.PATH ?? '', MCP_TRANSPORT: 'http', MCP_PORT: String(port), TRINO_HOST: '127.0.0.1', TRINO_PORT: '9', TRINO_USER: 'bench' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr.setEncoding('utf8');
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen; stderr:\n${err}`)), 20_000);
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-      if (err.includes('"msg":"listening"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}; stderr:\n${err}`)));
-  });
+  // A Trino nobody answers: every call here is refused before the engine.
+  const env = { PATH: process.env.PATH ?? '', MCP_TRANSPORT: 'http', MCP_PORT: String(port), TRINO_HOST: '127.0.0.1', TRINO_PORT: '9', TRINO_USER: 'bench' };
+  const child = await spawnListening(SERVER_BIN, env, 20_000);
   return { url: `http://127.0.0.1:${port}/mcp`, stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGKILL'))) };
 }
 

@@ -165,21 +165,13 @@ export async function localJwks() {
   };
 }
 
-/** The built server over streamable HTTP (stateless, 2025-06-18), one POST per call; `oauth` turns bearer tokens on. */
-export async function httpServer(server, extra = {}, oauth, bin = SERVER_BIN) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/mcp`;
-  const env = serverEnv(server, {
-    MCP_TRANSPORT: 'http',
-    MCP_PORT: String(port),
-    ...(oauth ? { OAUTH_ENABLED: 'true', OIDC_ISSUER: oauth.issuer, OIDC_JWKS_URL: oauth.jwksUrl } : { MCP_ALLOW_UNAUTHENTICATED: 'true' }),
-    ...extra,
-  });
+/** Spawns the built server over HTTP with `env` and resolves once it logs that it listens (its stderr is then drained). */
+export async function spawnListening(bin, env, timeoutMs = 60_000) {
   const child = spawn(process.execPath, [...NODE_FLAGS, bin], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.setEncoding('utf8');
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen; stderr:\n${err}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`server did not listen; stderr:\n${err}`)), timeoutMs);
     child.stderr.on('data', (chunk) => {
       err += chunk;
       if (err.includes('"msg":"listening"')) {
@@ -191,6 +183,20 @@ export async function httpServer(server, extra = {}, oauth, bin = SERVER_BIN) {
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}; stderr:\n${err}`)));
   });
+  return child;
+}
+
+/** The built server over streamable HTTP (stateless, 2025-06-18), one POST per call; `oauth` turns bearer tokens on. */
+export async function httpServer(server, extra = {}, oauth, bin = SERVER_BIN) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/mcp`;
+  const env = serverEnv(server, {
+    MCP_TRANSPORT: 'http',
+    MCP_PORT: String(port),
+    ...(oauth ? { OAUTH_ENABLED: 'true', OIDC_ISSUER: oauth.issuer, OIDC_JWKS_URL: oauth.jwksUrl } : { MCP_ALLOW_UNAUTHENTICATED: 'true' }),
+    ...extra,
+  });
+  const child = await spawnListening(bin, env);
   const headers = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
