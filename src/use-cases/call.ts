@@ -167,7 +167,20 @@ export async function readEvents(open: (signal: AbortSignal) => AsyncIterable<Qu
     ...(budget.truncatedValues > 0 ? { truncatedValues: budget.truncatedValues } : {}),
     ...(queryId ? { queryId } : {}),
   };
+  WEIGHED_ROWS.set(rows, budget.rowsJsonBytes);
   return { result, next };
+}
+
+/**
+ * The JSON bytes of each rows array a read kept, by the array itself: whoever sends those
+ * rows can count them without serialising them again, and rows derived from them (another
+ * array) are simply not found.
+ */
+const WEIGHED_ROWS = new WeakMap<readonly Row[], number>();
+
+/** The exact UTF-8 bytes of `rows` as JSON when a read kept that very array, else undefined. */
+export function weighedRowsJsonBytes(rows: readonly Row[]): number | undefined {
+  return WEIGHED_ROWS.get(rows);
 }
 
 /** A header that alone exceeds the budget cannot be answered in part: the call fails, naming the fix. */

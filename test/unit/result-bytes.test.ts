@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Column, Principal, Row } from '../../src/domain/model.ts';
 import type { QueryEngine, QueryEvent } from '../../src/ports/query-engine.ts';
-import { Call, readCapped, type QuerySettings, type ReadLimits } from '../../src/use-cases/call.ts';
+import { Call, readCapped, weighedRowsJsonBytes, type QuerySettings, type ReadLimits } from '../../src/use-cases/call.ts';
 import { DescribeTable, ListCatalogs } from '../../src/use-cases/catalog.ts';
-import { boundedJson, jsonBytesWithin, stringJsonBytes, truncationMarker } from '../../src/use-cases/result-budget.ts';
+import { boundedJson, jsonBytesWithin, stringJsonBytes } from '../../src/use-cases/json-weight.ts';
+import { truncationMarker } from '../../src/use-cases/result-budget.ts';
 import { ExecuteQuery, ExplainQuery } from '../../src/use-cases/statements.ts';
 import { FakeQueryPolicy } from '../fakes/fake-query-policy.ts';
 import { InMemoryQueryEngine } from '../fakes/in-memory-query-engine.ts';
@@ -344,4 +345,37 @@ it('does not copy a row that needs no cut', async () => {
     },
   };
   expect((await read(engine, {})).rows[0]).toBe(rows[0]);
+});
+
+describe('the JSON bytes of the rows a read kept (what the audit line counts without serialising them again)', () => {
+  const columns: Column[] = [
+    { name: 'a', type: 'varchar' },
+    { name: 'b', type: 'json' },
+    { name: 'c', type: 'double' },
+  ];
+  const nested = [{ k: 'v', 'é': [1, null, true] }, [], {}, [['deep', 'x'.repeat(200)]]];
+  const numbers = [0, -0, 1.5, -2e-7, 1e21, 123456789012, Number.MAX_SAFE_INTEGER];
+
+  it('equals the UTF-8 bytes of JSON.stringify of exactly the rows kept, cut values included', async () => {
+    const rows: unknown[][] = [];
+    for (let i = 0; i < 60; i++) {
+      rows.push([HOSTILE_STRINGS[i % HOSTILE_STRINGS.length]!, nested[i % nested.length]!, numbers[i % numbers.length]!]);
+    }
+    rows.push(['y'.repeat(5_000), { long: 'z'.repeat(5_000) }, null]); // both cut at 1,000 bytes
+    rows.push([null, null, null]);
+    for (const maxBytes of [1024 * 1024, 6_000]) {
+      const r = await read(engineWith(rows, columns, 7), { maxBytes, maxValueBytes: 1_000 });
+      expect(r.rowCount).toBeGreaterThan(0);
+      expect(weighedRowsJsonBytes(r.rows)).toBe(json(r.rows));
+    }
+    const all = await read(engineWith(rows, columns, 7), { maxValueBytes: 1_000 });
+    expect(all.truncatedValues).toBe(2);
+    expect(weighedRowsJsonBytes(all.rows)).toBe(json(all.rows));
+  });
+
+  it('is 2 for no rows, and unknown for an array no read kept', async () => {
+    const none = await read(engineWith([], columns), {});
+    expect(weighedRowsJsonBytes(none.rows)).toBe(2);
+    expect(weighedRowsJsonBytes([...none.rows])).toBeUndefined();
+  });
 });

@@ -1,6 +1,8 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { isDomainError, type ErrorCode } from '../../domain/errors.ts';
+import type { Row } from '../../domain/model.ts';
 import type { Logger } from '../../ports/logger.ts';
+import { weighedRowsJsonBytes } from '../../use-cases/call.ts';
 
 /**
  * What one tool call came to: the audit line's fields, built once where the handler's result
@@ -60,11 +62,20 @@ export function toolCallRecord(facts: CallFacts, now: number = performance.now()
  * much as the rest of the record.
  */
 function resultBytes(result: CallToolResult): number {
-  let bytes = result.structuredContent === undefined ? 0 : Buffer.byteLength(JSON.stringify(result.structuredContent), 'utf8');
+  let bytes = result.structuredContent === undefined ? 0 : structuredBytes(result.structuredContent);
   for (const part of result.content ?? []) {
     bytes += part.type === 'text' ? Buffer.byteLength(part.text, 'utf8') : Buffer.byteLength(JSON.stringify(part), 'utf8');
   }
   return bytes;
+}
+
+/** structuredContent as JSON; rows a read already weighed count by that weight instead of serialising them again. */
+function structuredBytes(structured: object | null): number {
+  const rows = (structured as { rows?: unknown } | null)?.rows;
+  const weighed = Array.isArray(rows) ? weighedRowsJsonBytes(rows as Row[]) : undefined;
+  if (weighed === undefined) return Buffer.byteLength(JSON.stringify(structured), 'utf8');
+  // `0` holds the rows' place (one byte) and keeps the key order of what is sent.
+  return Buffer.byteLength(JSON.stringify({ ...structured, rows: 0 }), 'utf8') - 1 + weighed;
 }
 
 /** The one audit line per tool call. Observers of tool calls (metrics, traces) hook in here too. */
