@@ -5,7 +5,7 @@
 // BENCH_CALLS scales the number of calls (default 1 = as many as the targets name).
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
-import { cpuMs, freePort, httpServer, localJwks, rawRest, rssMb, SERVER_BIN, stdioServer, trinoClient, trinoUrl } from './trino-peers.mjs';
+import { cpuMs, freePort, httpServer, localJwks, rawRest, rssMb, SERVER_BIN, stdioServer, trinoClient, trinoUrl, undiciLoop } from './trino-peers.mjs';
 import { allocatorLabel, arenaEnv, heldMemory, inspectorUrl } from '../test/load/inspector.ts';
 
 const SCALE = Number(process.env.BENCH_CALLS ?? 1);
@@ -56,28 +56,38 @@ async function alternate(workload, contenders) {
   });
 }
 
-/** Median of 10 starts: spawn → `initialize` answered over stdio; and the CPU the process used until then. */
-async function startup(server) {
+/** Median of 10 of `spawn(args)` → first byte on stdout (the first spawn of each fills the compile cache), and the process's CPU until then. */
+async function startsOf(args, env, firstInput) {
   const times = [];
   const cpu = [];
   for (let i = 0; i < 11; i++) {
     const t = performance.now();
-    const child = spawn(process.execPath, [SERVER_BIN], {
-      env: { PATH: process.env.PATH ?? '', TRINO_HOST: new URL(server).hostname, TRINO_PORT: new URL(server).port, TRINO_SSL: 'false' },
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
-    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'b', version: '1' } } })}\n`);
+    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'ignore'], cwd: new URL('..', import.meta.url).pathname });
+    if (firstInput) child.stdin.write(firstInput);
     await new Promise((r) => child.stdout.once('data', r));
     const ms = performance.now() - t;
     const used = cpuMs(child.pid);
     await new Promise((r) => (child.once('exit', r), child.kill('SIGKILL')));
-    if (i === 0) continue; // the first start fills the compile cache
+    if (i === 0) continue;
     times.push(ms);
     cpu.push(used);
   }
   times.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
   return { median: quantile(times, 0.5), cpuMedian: quantile(cpu, 0.5) };
+}
+
+/**
+ * stdio start → `initialize` answered; beside it, in the same minute, the floor under it: a
+ * Node.js process that only imports the MCP SDK's server package (and zod, which it loads)
+ * and writes one byte.
+ */
+async function startup(server) {
+  const env = { PATH: process.env.PATH ?? '', TRINO_HOST: new URL(server).hostname, TRINO_PORT: new URL(server).port, TRINO_SSL: 'false' };
+  const initialize = `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'b', version: '1' } } })}\n`;
+  const started = await startsOf([SERVER_BIN], env, initialize);
+  const sdkOnly = await startsOf(['--input-type=module', '-e', "import('node:module').then((m) => m.enableCompileCache?.()).then(() => import('@modelcontextprotocol/server')).then(() => process.stdout.write('.'))"], env);
+  return { ...started, sdkFloor: sdkOnly.median };
 }
 
 /**
@@ -170,6 +180,7 @@ export async function trinoBench() {
   const contenders = [
     { name: 'raw REST loop', call: rawRest(server) },
     { name: 'trino-client direct', call: trinoClient(server) },
+    { name: 'undici loop (Node floor)', call: undiciLoop(server) },
     { name: 'server, stdio', call: stdio.call, pid: stdio.pid },
     { name: 'server, HTTP no auth', call: http.call, pid: http.pid },
     { name: 'server, HTTP OAuth (JWKS)', call: oauth.call, pid: oauth.pid },
@@ -209,9 +220,14 @@ export async function trinoBench() {
     { name: `20 capped lineitem reads: slowest cursor expiry (TTL ${CAPPED_TTL_S} s) → Trino query final`, value: capped.slowestFinalMs, target: 1000, unit: 'ms' },
     { name: 'stdio start → initialize answered, median of 10', value: start.median, target: 150, unit: 'ms', strict: true },
   ].map((t) => ({ ...t, ok: t.atLeast ? t.value >= t.target : t.strict ? t.value < t.target : t.value <= t.target }));
+  const floor = (w) => row(w, 'undici loop (Node floor)').cpuPerCallMs;
   const info = [
+    ...WORKLOADS.map(
+      (w) =>
+        `${w.name}: CPU per call of the undici loop (the Node.js floor) ${floor(w.name).toFixed(2)} ms; the stdio server ${row(w.name, 'server, stdio').cpuPerCallMs.toFixed(2)} ms, ${(row(w.name, 'server, stdio').cpuPerCallMs - floor(w.name)).toFixed(2)} ms above it`,
+    ),
     `tools/list: server CPU per request ${list.cpuPerRequestMs.toFixed(2)} ms (RATE_LIMIT_PER_MINUTE=0, ${allocatorLabel()}); RSS 2 s after the run, before any GC: ${list.rawAfter.toFixed(0)} MB`,
-    `stdio start: CPU of the process until initialize answered, median ${start.cpuMedian.toFixed(0)} ms`,
+    `stdio start: CPU of the process until initialize answered, median ${start.cpuMedian.toFixed(0)} ms; a Node.js process that only imports the MCP SDK's server package: median ${start.sdkFloor.toFixed(0)} ms`,
   ];
   return { table, targets, info };
 }
