@@ -85,6 +85,16 @@ export function buildCli(serve: (env: Env) => Promise<void>, io: CliIo = default
 
 /** Parses `argv` and runs the command; usage errors exit 2, --help and --version 0. */
 export function runCli(argv: readonly string[], serve: (env: Env) => Promise<void>, io: CliIo = defaultIo): void {
+  if (argv.length <= 2) {
+    // No argument at all, as MCP clients start a stdio server: the default command with no
+    // flag is the environment as it is. Building the parser (one option per variable, for
+    // each command) was a tenth of the time to `initialize`.
+    serve({ ...io.env }).catch((err: unknown) => {
+      io.err(`trino-mcp: ${(err as Error).message}\n`);
+      io.exit(1);
+    });
+    return;
+  }
   buildCli(serve, io)
     .parseAsync([...argv])
     .catch((err: unknown) => {
