@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Trino } from 'trino-client';
 import { Agent } from 'undici';
+import { gunzipSync } from 'node:zlib';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 /** BENCH_SERVER_BIN runs another build (e.g. of an older commit) for a before/after; BENCH_NODE_FLAGS e.g. --cpu-prof. */
@@ -86,6 +87,37 @@ export function undiciLoop(server) {
       page = await get(new URL(page.nextUri), { method: 'GET' });
     }
   };
+}
+
+/**
+ * The bytes Trino sends for one run of `sql`, with and without gzip (Accept-Encoding), by
+ * the undici loop: what TRINO_HTTP_COMPRESSION saves on the wire.
+ */
+export async function wireBytes(server, sql) {
+  const agent = new Agent({ connections: 1 });
+  const sizes = {};
+  try {
+    for (const encoding of ['identity', 'gzip']) {
+      const headers = { 'x-trino-user': USER, 'x-trino-source': 'bench-wire', 'accept-encoding': encoding };
+      let bytes = 0;
+      let url = new URL('/v1/statement', server);
+      let init = { method: 'POST', body: sql };
+      for (;;) {
+        const res = await agent.request({ origin: url.origin, path: url.pathname + url.search, headers, ...init });
+        const body = Buffer.from(await res.body.arrayBuffer());
+        bytes += body.length;
+        const page = JSON.parse((res.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString('utf8'));
+        if (page.error) throw new Error(page.error.message);
+        if (!page.nextUri) break;
+        url = new URL(page.nextUri);
+        init = { method: 'GET' };
+      }
+      sizes[encoding] = bytes;
+    }
+  } finally {
+    await agent.close();
+  }
+  return { plain: sizes.identity, gzip: sizes.gzip };
 }
 
 /** trino-client 0.2.9 used directly: a client per query, as an application would. */

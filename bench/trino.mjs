@@ -5,7 +5,7 @@
 // BENCH_CALLS scales the number of calls (default 1 = as many as the targets name).
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
-import { cpuMs, freePort, httpServer, localJwks, rawRest, rssMb, SERVER_BIN, stdioServer, trinoClient, trinoUrl, undiciLoop } from './trino-peers.mjs';
+import { cpuMs, freePort, httpServer, localJwks, rawRest, rssMb, SERVER_BIN, stdioServer, trinoClient, trinoUrl, undiciLoop, wireBytes } from './trino-peers.mjs';
 import { allocatorLabel, arenaEnv, heldMemory, inspectorUrl } from '../test/load/inspector.ts';
 
 const SCALE = Number(process.env.BENCH_CALLS ?? 1);
@@ -170,6 +170,8 @@ export async function trinoBench() {
   const server = trinoUrl();
   const jwks = await localJwks();
   const stdio = await stdioServer(server, SERVER_LIMITS);
+  // TRINO_HTTP_COMPRESSION is decided by measurement: the same server with gzip from Trino, beside it.
+  const gzip = await stdioServer(server, { ...SERVER_LIMITS, TRINO_HTTP_COMPRESSION: 'true' });
   const http = await httpServer(server, SERVER_LIMITS);
   const oauth = await httpServer(server, SERVER_LIMITS, jwks);
   // BENCH_BEFORE_BIN: an older build in the same run, alternating with the others (before/after).
@@ -182,6 +184,7 @@ export async function trinoBench() {
     { name: 'trino-client direct', call: trinoClient(server) },
     { name: 'undici loop (Node floor)', call: undiciLoop(server) },
     { name: 'server, stdio', call: stdio.call, pid: stdio.pid },
+    { name: 'server, stdio, gzip from Trino', call: gzip.call, pid: gzip.pid },
     { name: 'server, HTTP no auth', call: http.call, pid: http.pid },
     { name: 'server, HTTP OAuth (JWKS)', call: oauth.call, pid: oauth.pid },
     ...(before.length
@@ -199,7 +202,7 @@ export async function trinoBench() {
   try {
     for (const w of WORKLOADS) table[w.name] = await alternate(w, contenders);
   } finally {
-    await Promise.all([stdio.stop(), http.stop(), oauth.stop(), ...before.map((b) => b.stop())]);
+    await Promise.all([stdio.stop(), gzip.stop(), http.stop(), oauth.stop(), ...before.map((b) => b.stop())]);
   }
   await jwks.close();
   const capped = await cappedReads(server);
@@ -220,8 +223,10 @@ export async function trinoBench() {
     { name: `20 capped lineitem reads: slowest cursor expiry (TTL ${CAPPED_TTL_S} s) → Trino query final`, value: capped.slowestFinalMs, target: 1000, unit: 'ms' },
     { name: 'stdio start → initialize answered, median of 10', value: start.median, target: 150, unit: 'ms', strict: true },
   ].map((t) => ({ ...t, ok: t.atLeast ? t.value >= t.target : t.strict ? t.value < t.target : t.value <= t.target }));
+  const wire = await wireBytes(server, WORKLOADS.at(-1).sql);
   const floor = (w) => row(w, 'undici loop (Node floor)').cpuPerCallMs;
   const info = [
+    `TRINO_HTTP_COMPRESSION: Trino sends ${(wire.plain / 1e6).toFixed(2)} MB for ${WORKLOADS.at(-1).name}, ${(wire.gzip / 1e6).toFixed(2)} MB gzipped (${((100 * wire.gzip) / wire.plain).toFixed(0)} %); the stdio server's CPU per call with gzip: ${WORKLOADS.map((w) => `${w.name} ${row(w.name, 'server, stdio, gzip from Trino').cpuPerCallMs.toFixed(2)} ms (${row(w.name, 'server, stdio').cpuPerCallMs.toFixed(2)} without)`).join(', ')}`,
     ...WORKLOADS.map(
       (w) =>
         `${w.name}: CPU per call of the undici loop (the Node.js floor) ${floor(w.name).toFixed(2)} ms; the stdio server ${row(w.name, 'server, stdio').cpuPerCallMs.toFixed(2)} ms, ${(row(w.name, 'server, stdio').cpuPerCallMs - floor(w.name)).toFixed(2)} ms above it`,
@@ -239,7 +244,7 @@ export function printTrinoBench({ table, targets, info }) {
     console.log(`\n${w}`);
     for (const r of rows) {
       const cpu = `, ${r.contender.startsWith('server') || r.contender.startsWith('before') ? 'server' : 'client'} CPU ${r.cpuPerCallMs.toFixed(2)} ms/call`;
-      console.log(`  ${r.contender.padEnd(28)} median ${r.median.toFixed(2).padStart(8)} ms  p95 ${r.p95.toFixed(2).padStart(8)} ms  ×${(r.median / limit).toFixed(2)}${cpu}`);
+      console.log(`  ${r.contender.padEnd(32)} median ${r.median.toFixed(2).padStart(8)} ms  p95 ${r.p95.toFixed(2).padStart(8)} ms  ×${(r.median / limit).toFixed(2)}${cpu}`);
     }
   }
   console.log('');
