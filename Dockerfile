@@ -9,6 +9,9 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 # Scripts off: `prepare` would build before the sources are here.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
+# What `npm run build` runs besides tsc: the runtime check, and the step that bundles inversify.
+COPY bin ./bin
+COPY scripts/vendor.ts ./scripts/vendor.ts
 RUN npm run build
 
 FROM node:24-slim AS runtime

@@ -35,12 +35,23 @@ const SECRET_VARIABLES = [
 /** The secrets of one working configuration: basic auth to Trino (over HTTPS), HMAC tokens, cursors for replicas. */
 const BASIC_AUTH_SECRETS = ['TRINO_PASSWORD', 'JWT_SECRET', 'OTEL_EXPORTER_OTLP_HEADERS', 'MCP_CURSOR_SECRET'];
 
+/** The files `npm run build` names (its runtime check, its configuration, its scripts): the image's build stage needs each. */
+function buildInputs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return [...pkg.scripts['build']!.matchAll(/[\w.-]+\/[\w./-]+|[\w.-]+\.json\b/g)].map((m) => m[0]);
+}
+
 /** What a Dockerfile must promise; the problems found (empty: none). */
 function dockerfileProblems(text: string): string[] {
   const lines = text.split('\n').map((l) => l.trim());
   const problems: string[] = [];
   const froms = lines.filter((l) => /^FROM\s/i.test(l));
   if (froms.length < 2) problems.push('not multi-stage');
+  const buildStage = lines.slice(lines.indexOf(froms[0]!), lines.lastIndexOf(froms.at(-1)!));
+  const copied = buildStage.filter((l) => /^COPY\s/i.test(l) && !/--from/.test(l)).flatMap((l) => l.split(/\s+/).slice(1, -1));
+  for (const input of buildInputs()) {
+    if (!copied.some((c) => input === c || input.startsWith(`${c.replace(/\/$/, '')}/`))) problems.push(`the build stage does not copy ${input}, which npm run build uses`);
+  }
   const final = lines.slice(lines.lastIndexOf(froms.at(-1)!));
   if (!/^FROM node:24-slim\b/.test(froms.at(-1) ?? '')) problems.push('the final stage is not node:24-slim');
   if (!final.some((l) => /npm ci\b.*--omit=dev/.test(l))) problems.push('the final stage does not npm ci --omit=dev');
@@ -66,8 +77,10 @@ describe('Dockerfile', () => {
 
   it('keeps its promises; the same checks catch a Dockerfile that breaks them', () => {
     expect(dockerfileProblems(text)).toEqual([]);
-    const bad = text.replace('USER 1000:1000', 'USER root').replace('--omit=dev ', '').replace(/HEALTHCHECK[\s\S]*?\n(?=ENTRYPOINT)/, '') + '\nENV TRINO_PASSWORD=hunter2\n';
+    expect(buildInputs()).toEqual(expect.arrayContaining(['bin/node-check.cjs', 'tsconfig.build.json', 'scripts/vendor.ts']));
+    const bad = text.replace(/^COPY scripts\/vendor\.ts .*\n/m, '').replace('USER 1000:1000', 'USER root').replace('--omit=dev ', '').replace(/HEALTHCHECK[\s\S]*?\n(?=ENTRYPOINT)/, '') + '\nENV TRINO_PASSWORD=hunter2\n';
     expect(dockerfileProblems(bad)).toEqual([
+      'the build stage does not copy scripts/vendor.ts, which npm run build uses',
       'the final stage does not npm ci --omit=dev',
       'the final stage runs as root',
       'no HEALTHCHECK on /healthz',
