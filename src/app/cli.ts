@@ -3,21 +3,12 @@ import { addEnvFlags, envWithFlags } from './cli-flags.ts';
 import { loadConfig } from './config.ts';
 import { productVersion } from './container.ts';
 
+import { defaultIo, type CliIo } from './cli-start.ts';
+
 type Env = Record<string, string | undefined>;
 
-export interface CliIo {
-  readonly env: Env;
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly exit: (code: number) => never;
-}
+export type { CliIo } from './cli-start.ts';
 
-const defaultIo: CliIo = {
-  env: process.env,
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  exit: (code) => process.exit(code),
-};
 
 const ENV_HELP =
   '\nEvery flag sets the environment variable it names (a flag wins over the variable); ' +
@@ -85,16 +76,6 @@ export function buildCli(serve: (env: Env) => Promise<void>, io: CliIo = default
 
 /** Parses `argv` and runs the command; usage errors exit 2, --help and --version 0. */
 export function runCli(argv: readonly string[], serve: (env: Env) => Promise<void>, io: CliIo = defaultIo): void {
-  if (argv.length <= 2) {
-    // No argument at all, as MCP clients start a stdio server: the default command with no
-    // flag is the environment as it is. Building the parser (one option per variable, for
-    // each command) was a tenth of the time to `initialize`.
-    serve({ ...io.env }).catch((err: unknown) => {
-      io.err(`trino-mcp: ${(err as Error).message}\n`);
-      io.exit(1);
-    });
-    return;
-  }
   buildCli(serve, io)
     .parseAsync([...argv])
     .catch((err: unknown) => {

@@ -6,7 +6,7 @@ import type { Logger } from '../ports/logger.ts';
 import { Inflight } from '../adapters/lifecycle/inflight.ts';
 import { RateLimiter } from '../use-cases/rate-limiter.ts';
 import { loadConfig, type Config } from './config.ts';
-import { runCli } from './cli.ts';
+import { startCli } from './cli-start.ts';
 import { buildContainer, productVersion } from './container.ts';
 import { startupWarnings } from './startup-warnings.ts';
 import { prepareTrinoAccess, type TrinoAccess } from './trino-access.ts';
@@ -93,7 +93,7 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   else await serveHttp(config, log, trino);
 }
 
-runCli(process.argv, (env) =>
+startCli(process.argv, (env) =>
   serve(env).catch((err: unknown) => {
     // By name: the class lives in http-entry, which only HTTP loads.
     if ((err as Error | undefined)?.name === 'StartupError') fail((err as Error).message, 2);

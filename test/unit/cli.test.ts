@@ -1,7 +1,8 @@
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildCli, runCli, type CliIo } from '../../src/app/cli.ts';
+import { buildCli, type CliIo } from '../../src/app/cli.ts';
+import { startCli } from '../../src/app/cli-start.ts';
 import { envFlags, flagOf } from '../../src/app/cli-flags.ts';
 import { envSchema } from '../../src/app/env-schema.ts';
 import { setupAuth } from '../../src/app/http-entry.ts';
@@ -84,19 +85,32 @@ describe('flags from the config schema', () => {
     expect(served).toEqual({ TRINO_HOST: 'h' });
   });
 
-  it('with no argument at all, runCli serves the environment as the parser would, and a failed start exits 1 naming it', async () => {
+  it('with no argument at all, the start serves the environment as the parser would, and a failed start exits 1 naming it', async () => {
     const env = { TRINO_HOST: 'h', MCP_PORT: '9000' };
     const viaParser = await run([], env);
-    const direct = await new Promise<Record<string, string | undefined>>((resolve) => runCli(['node', 'trino-mcp'], async (e) => resolve(e), { env, out: () => undefined, err: () => undefined, exit: () => undefined as never }));
+    const direct = await new Promise<Record<string, string | undefined>>((resolve) => startCli(['node', 'trino-mcp'], async (e) => resolve(e), { env, out: () => undefined, err: () => undefined, exit: () => undefined as never }));
     expect(direct).toEqual(viaParser.served);
     expect(direct).not.toBe(env); // a copy: the server's start cannot change the process environment
 
     let err = '';
     const code = await new Promise<number>((resolve) =>
-      runCli(['node', 'trino-mcp'], () => Promise.reject(new Error('boom at start')), { env, out: () => undefined, err: (t) => void (err += t), exit: (c) => resolve(c) as never }),
+      startCli(['node', 'trino-mcp'], () => Promise.reject(new Error('boom at start')), { env, out: () => undefined, err: (t) => void (err += t), exit: (c) => resolve(c) as never }),
     );
     expect(code).toBe(1);
     expect(err).toBe('trino-mcp: boom at start\n');
+  });
+
+  it('with any argument, the start hands the command line to the parser', async () => {
+    let out = '';
+    const code = await new Promise<number>((resolve) =>
+      startCli(['node', 'trino-mcp', '--version'], () => Promise.reject(new Error('must not serve')), { env: {}, out: (t) => void (out += t), err: () => undefined, exit: (c) => resolve(c) as never }),
+    );
+    expect(code).toBe(0);
+    expect(out.trim()).toBe(productVersion());
+    const served = await new Promise<Record<string, string | undefined>>((resolve) =>
+      startCli(['node', 'trino-mcp', 'serve', '--trino-host', 'flag-host'], async (e) => resolve(e), { env: { TRINO_HOST: 'h' }, out: () => undefined, err: () => undefined, exit: () => undefined as never }),
+    );
+    expect(served['TRINO_HOST']).toBe('flag-host');
   });
 
   it('an unknown flag or command is a usage error (exit 2 from runCli), not a start', async () => {
