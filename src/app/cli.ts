@@ -2,13 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { addEnvFlags, envWithFlags } from './cli-flags.ts';
 import { loadConfig } from './config.ts';
 import { productVersion } from './container.ts';
-
 import { defaultIo, type CliIo } from './cli-start.ts';
 
 type Env = Record<string, string | undefined>;
 
 export type { CliIo } from './cli-start.ts';
-
 
 const ENV_HELP =
   '\nEvery flag sets the environment variable it names (a flag wins over the variable); ' +
