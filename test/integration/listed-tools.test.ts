@@ -5,9 +5,8 @@
  * request the recording does not fit still answered by the SDK. Trino is a closed port:
  * tools/list never reaches it.
  */
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { edgeOnlyEnv, startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
+import { edgeOnlyEnv, hmacToken, startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
 import { connectHttp, GENERATIONS } from '../support/mcp-clients.ts';
 
 const SECRET = 'listed-tools-test-secret-of-32-bytes-at-least';
@@ -19,14 +18,7 @@ let server: HttpServerHandle;
 let reader: string;
 let writer: string;
 
-const token = (sub: string, scope: string) =>
-  new SignJWT({ scope })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setAudience(server.url)
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(SECRET));
+const token = (sub: string, scope: string) => hmacToken(SECRET, server.url, sub, scope);
 
 async function post(bearer: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(server.url, {

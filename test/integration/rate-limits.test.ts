@@ -6,9 +6,8 @@
  * token a minute so that nothing refills while a test runs.
  */
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
+import { hmacToken, startHttpServer, stopAllHttpServers, type HttpServerHandle } from '../support/http-server.ts';
 import { postJsonRpc, toolsCall, TOOLS_LIST } from '../support/json-rpc.ts';
 import { connectHttp, connectStdio, GENERATIONS } from '../support/mcp-clients.ts';
 import { serverEnv } from '../support/processes.ts';
@@ -32,14 +31,7 @@ describe('over HTTP with OAuth (HMAC): RATE_LIMIT_PER_MINUTE=1, RATE_LIMIT_BURST
     });
   });
 
-  const token = (sub: string) =>
-    new SignJWT({ scope: '' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(sub)
-      .setAudience(server.url)
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(new TextEncoder().encode(SECRET));
+  const token = (sub: string) => hmacToken(SECRET, server.url, sub, '', '5m');
   const asUser = async (sub: string) => ({ authorization: `Bearer ${await token(sub)}` });
   const toolCalls = () => server.logs().filter((l) => l['msg'] === 'tool call').length;
 

@@ -1,5 +1,6 @@
 /** The built server over HTTP as a process: started, watched through its log, stopped. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { SignJWT } from 'jose';
 import { freePort } from '../harness/trino-server.ts';
 import { runProcess, SERVER_BIN, serverEnv } from './processes.ts';
 
@@ -155,4 +156,15 @@ export async function edgeOnlyEnv(secret: string): Promise<Record<string, string
     JWT_SECRET: secret,
     RATE_LIMIT_PER_MINUTE: '0',
   };
+}
+
+/** An HS256 bearer token for a server started with JWT_SECRET=`secret`: subject, scopes (space-separated) and lifetime. */
+export function hmacToken(secret: string, audience: string, sub: string, scope = '', ttl = '10m'): Promise<string> {
+  return new SignJWT({ scope })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime(ttl)
+    .sign(new TextEncoder().encode(secret));
 }
